@@ -1,0 +1,46 @@
+# Orchard: the two commands are `make run` and `make test`; `make help` lists the rest.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format unit integration large bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP) ## serve Orchard on the embedded default (SQLite + ./orchard-data, port 8080)
+	$(BIN)/orchard serve
+
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+unit: $(STAMP) ## domain and view tests with in-memory fakes
+	$(BIN)/pytest tests/unit
+
+integration: $(STAMP) ## adapters and live servers against real PostgreSQL, S3 and clients
+	$(BIN)/pytest tests/integration
+
+test: $(STAMP) lint ## install what the tests need, lint, and run the default suite
+	$(BIN)/pytest
+
+large: $(STAMP) ## the on-demand large-file and load tests
+	$(BIN)/pytest -m "large or load"
+
+bench: $(STAMP) ## benchmarks against peers; writes benchmarks/RESULTS.md
+	$(BIN)/python -m benchmarks.run
+
+clean: ## remove the virtualenv and caches (keeps orchard-data)
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
