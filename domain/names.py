@@ -1,0 +1,152 @@
+"""Naming rules for projects, packages, tags, versions, filenames and checksums.
+
+Every name a client sends passes through one of these validators before it reaches
+storage, a blob key, an HTTP header or an HTML page, so these rules are what keeps path
+traversal, header injection and markup out (SPEC §1 Names, §5 Safe names). Each
+validator returns the name to store, or raises ``InvalidName`` with a sentence saying
+what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import quote
+
+from packaging.utils import InvalidName as InvalidPythonName
+from packaging.utils import canonicalize_name
+
+from domain.errors import InvalidChecksum, InvalidName
+
+MAX_NAME_LENGTH = 64
+MAX_REF_NAME_LENGTH = 128
+MAX_FILENAME_BYTES = 255
+REFERENCE_PREFIXES = ("tag:", "version:", "artifact:")
+
+_NAME_CHARS = "a-z 0-9 . _ -"
+_NAME_ALLOWED = re.compile(r"[a-z0-9._-]")
+_REF_CHARS = "A-Z a-z 0-9 . _ + ! -"
+_REF_ALLOWED = re.compile(r"[A-Za-z0-9._+!-]")
+_ARTIFACT_ID = re.compile(r"[0-9a-f]{64}")
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+# Cc: C0/C1 controls, DEL (CR, LF, NUL...); Zl/Zp: Unicode line/paragraph separators.
+# Cs: lone surrogates, which cannot be encoded and so cannot be stored or sent.
+_FORBIDDEN_CATEGORIES = {"Cc", "Zl", "Zp", "Cs"}
+
+
+def _shown(value: str, limit: int = 80) -> str:
+    """Quote a client's value for an error message: escaped, and never unboundedly long."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")
+
+
+def _check_shape(
+    what: str, name: str, max_length: int, allowed: re.Pattern[str], chars: str
+) -> str:
+    """The checks common to every name: length, first character, alphabet."""
+    if not name:
+        raise InvalidName(f"The {what} must not be empty.")
+    if len(name) > max_length:
+        raise InvalidName(f"The {what} {_shown(name)} is longer than {max_length} characters.")
+    bad = next((char for char in name if not allowed.fullmatch(char)), None)
+    if bad is not None:
+        raise InvalidName(
+            f"The {what} {_shown(name)} contains the character {bad!r}; only {chars} are allowed."
+        )
+    if not name[0].isascii() or not name[0].isalnum():
+        raise InvalidName(f"The {what} {_shown(name)} must start with a letter or a digit.")
+    return name
+
+
+def validate_project_name(name: str) -> str:
+    """A project name: 1-64 of ``a-z 0-9 . _ -``, starting with a letter or digit."""
+    return _check_shape("project name", name, MAX_NAME_LENGTH, _NAME_ALLOWED, _NAME_CHARS)
+
+
+def validate_package_name(name: str, *, pypi: bool = False) -> str:
+    """A package name; for a ``pypi`` package any PEP 508 name, stored PEP 503-normalized.
+
+    The normalized form is what pip asks for (``/simple/foo-bar/``), so storing it makes
+    ``Foo_Bar`` and ``foo.bar`` the same package, as on pypi.org.
+    """
+    if not pypi:
+        return _check_shape("package name", name, MAX_NAME_LENGTH, _NAME_ALLOWED, _NAME_CHARS)
+    try:
+        normalized = str(canonicalize_name(name, validate=True))
+    except InvalidPythonName:
+        raise InvalidName(
+            f"The package name {_shown(name)} is not a valid Python project name: use "
+            "letters, digits, '.', '_' and '-', starting and ending with a letter or digit."
+        ) from None
+    if len(normalized) > MAX_NAME_LENGTH:
+        raise InvalidName(
+            f"The package name {_shown(name)} is longer than {MAX_NAME_LENGTH} characters."
+        )
+    return normalized
+
+
+def normalize_pypi_name(name: str) -> str:
+    """The PEP 503 form of a Python project name (``Foo.Bar_baz`` -> ``foo-bar-baz``)."""
+    return str(canonicalize_name(name))
+
+
+def _reject_prefix(what: str, name: str) -> None:
+    # "tag:latest" is a reference to the tag "latest", never a name of its own.
+    prefix = next((p for p in REFERENCE_PREFIXES if name.lower().startswith(p)), None)
+    if prefix is not None:
+        raise InvalidName(
+            f"The {what} {_shown(name)} must not start with {prefix!r}: "
+            f"'tag:', 'version:' and 'artifact:' are reference prefixes, not part of a name."
+        )
+
+
+def validate_tag_name(name: str) -> str:
+    """A tag name: 1-128 of ``A-Z a-z 0-9 . _ + ! -``, starting with a letter or digit."""
+    _reject_prefix("tag name", name)
+    return _check_shape("tag name", name, MAX_REF_NAME_LENGTH, _REF_ALLOWED, _REF_CHARS)
+
+
+def validate_version_name(name: str) -> str:
+    """A version: the same alphabet as tags, so PEP 440, SemVer and Debian-ish all fit."""
+    _reject_prefix("version", name)
+    return _check_shape("version", name, MAX_REF_NAME_LENGTH, _REF_ALLOWED, _REF_CHARS)
+
+
+def validate_filename(name: str) -> str:
+    """An original filename, kept as sent (Unicode allowed) but never usable as a path
+    or to break a header: no separators, no control characters, at most 255 bytes."""
+    if not name:
+        raise InvalidName("The filename must not be empty.")
+    if name in (".", ".."):
+        raise InvalidName(f"The filename {_shown(name)} is not a file name.")
+    if "/" in name or "\\" in name:
+        raise InvalidName(f"The filename {_shown(name)} must not contain '/' or '\\'.")
+    bad = next((c for c in name if unicodedata.category(c) in _FORBIDDEN_CATEGORIES), None)
+    if bad is not None:
+        raise InvalidName(f"The filename {_shown(name)} contains the control character {bad!r}.")
+    if len(name.encode("utf-8")) > MAX_FILENAME_BYTES:
+        raise InvalidName(
+            f"The filename {_shown(name)} is longer than {MAX_FILENAME_BYTES} bytes in UTF-8."
+        )
+    return name
+
+
+def is_artifact_id(value: str) -> bool:
+    """Whether ``value`` has the shape of an artifact id: 64 lowercase hex characters."""
+    return isinstance(value, str) and _ARTIFACT_ID.fullmatch(value) is not None
+
+
+def validate_checksum(value: str) -> str:
+    """A client's ``X-Checksum-SHA256``, lowercased; any hex case is accepted."""
+    if not isinstance(value, str) or not _HEX64.fullmatch(value.strip()):
+        raise InvalidChecksum("X-Checksum-SHA256 must be 64 hexadecimal characters")
+    return value.strip().lower()
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment; filename="..."``, plus RFC 5987 ``filename*=UTF-8''...`` when the
+    name is not plain printable ASCII: old clients get a safe fallback, new ones the
+    exact name. Quotes, backslashes and control characters never reach the header."""
+    fallback = "".join(c if " " <= c < "\x7f" and c not in '"\\' else "_" for c in filename)
+    if fallback == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -1,0 +1,1 @@
+"""The use cases. Each takes ports and primitives and returns plain values."""

@@ -1,0 +1,117 @@
+"""Garbage collection: delete blobs nobody references, never one that is still wanted.
+
+An artifact becomes garbage when its reference count falls to zero. Its blob is deleted
+only after a grace period, while this transaction holds the artifact row's lock: an
+upload of the same bytes takes that lock before promoting its blob, so the two never
+interleave. Blobs without any row (orphans of a failed commit) and stale temporary
+uploads are swept after the same grace period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from domain.errors import BlobNotFound
+from domain.ports import BlobStore, Clock, UnitOfWork
+from domain.services.progress import Progress, no_progress
+
+
+@dataclass
+class GcReport:
+    dry_run: bool
+    artifacts: list[str] = field(default_factory=list)
+    bytes_freed: int = 0
+    orphans: list[str] = field(default_factory=list)
+    orphan_bytes: int = 0
+    temporary_removed: int = 0
+
+    @property
+    def total_bytes(self) -> int:
+        """Bytes freed (or that would be): garbage artifacts plus orphan blobs."""
+        return self.bytes_freed + self.orphan_bytes
+
+
+def collect_garbage(
+    uow_factory: Callable[[], UnitOfWork],
+    blobs: BlobStore,
+    clock: Clock,
+    *,
+    grace: timedelta,
+    apply: bool = False,
+    limit: int = 10_000,
+    progress: Progress = no_progress,
+) -> GcReport:
+    """Find (and with ``apply``, delete) garbage released before ``now - grace``.
+
+    Blobs touched after the cutoff are kept whatever the database says (an upload may be
+    promoting them), and temporary objects are swept only when older than the cutoff.
+    """
+    cutoff = clock.now() - grace
+    report = GcReport(dry_run=not apply)
+    with uow_factory() as uow:
+        candidates = uow.artifacts.list_garbage(cutoff, limit)
+    for artifact in candidates:
+        if not apply or _delete_garbage(uow_factory(), blobs, artifact.id, cutoff):
+            report.artifacts.append(artifact.id)
+            report.bytes_freed += artifact.size
+        progress(1)
+    orphans = _find_orphans(uow_factory, blobs, cutoff, progress)
+    report.orphan_bytes = sum(_size_of(blobs, sha) for sha in orphans)
+    report.orphans = [sha for sha in orphans if not apply or _delete_orphan(blobs, sha, cutoff)]
+    if apply:
+        report.temporary_removed = blobs.sweep_temporary(cutoff)
+    return report
+
+
+def _delete_garbage(uow: UnitOfWork, blobs: BlobStore, artifact_id: str, cutoff) -> bool:
+    with uow:
+        artifact = uow.artifacts.lock_garbage(artifact_id, cutoff)
+        if artifact is None or _touched_since(blobs, artifact_id, cutoff):
+            return False
+        blobs.delete(artifact_id)
+        uow.artifacts.delete(artifact_id)
+        uow.commit()
+        return True
+
+
+def _find_orphans(
+    uow_factory: Callable[[], UnitOfWork], blobs: BlobStore, cutoff, progress: Progress
+) -> list[str]:
+    with uow_factory() as uow:
+        known = uow.artifacts.all_ids()
+    orphans = []
+    for sha in blobs.iter_blobs():
+        if sha not in known and not _touched_since(blobs, sha, cutoff):
+            orphans.append(sha)
+        progress(1)
+    return orphans
+
+
+def _delete_orphan(blobs: BlobStore, sha256: str, cutoff) -> bool:
+    # Look again just before deleting: an upload of the same bytes refreshes the blob.
+    if _touched_since(blobs, sha256, cutoff):
+        return False
+    blobs.delete(sha256)
+    return True
+
+
+def _size_of(blobs: BlobStore, sha256: str) -> int:
+    """The size of an orphan blob (it has no row to say), 0 once it is gone."""
+    try:
+        reader = blobs.open(sha256)
+    except BlobNotFound:
+        return 0
+    reader.close()
+    return reader.size
+
+
+def _touched_since(blobs: BlobStore, sha256: str, cutoff) -> bool:
+    """A blob written or refreshed after the cutoff may belong to an in-flight upload."""
+    modified = blobs.modified_at(sha256)
+    return modified is not None and modified >= cutoff
+
+
+def gc_grace(seconds: float) -> timedelta:
+    return timedelta(seconds=seconds)

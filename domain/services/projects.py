@@ -1,0 +1,287 @@
+"""Use cases for projects, packages and project members."""
+
+from __future__ import annotations
+
+from domain import names
+from domain.access import (
+    Principal,
+    readable_project,
+    require_authenticated,
+    require_role,
+)
+from domain.errors import AlreadyExists, InvalidInput, NotFound
+from domain.model import Membership, Package, PackageFormat, Page, Project, Role
+from domain.ports import Clock, UnitOfWork
+from domain.services.references import release_references
+
+
+def create_project(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    actor: Principal | None,
+    name: str,
+    description: str = "",
+    is_public: bool = True,
+    allow_overwrite: bool = False,
+) -> Project:
+    """Create a project; its creator becomes its admin."""
+    actor = require_authenticated(actor)
+    name = names.validate_project_name(name)
+    with uow:
+        if uow.projects.get(name) is not None:
+            raise AlreadyExists(f"Project '{name}' already exists.")
+        now = clock.now()
+        project = uow.projects.add(
+            Project(
+                name=name,
+                description=description,
+                is_public=is_public,
+                allow_overwrite=allow_overwrite,
+                created_at=now,
+                updated_at=now,
+                created_by=actor.username,
+            )
+        )
+        if not actor.is_admin:
+            uow.members.set(Membership(project.id, actor.user_id, Role.ADMIN, created_at=now))
+        uow.commit()
+        return project
+
+
+def ensure_project(uow: UnitOfWork, clock: Clock, *, name: str, is_public: bool = True) -> None:
+    """Create a project at start-up if it is missing (the default index project)."""
+    with uow:
+        if uow.projects.get(name) is None:
+            now = clock.now()
+            uow.projects.add(
+                Project(
+                    name=name,
+                    is_public=is_public,
+                    created_at=now,
+                    updated_at=now,
+                    description="The default package index",
+                )
+            )
+            uow.commit()
+
+
+def get_project(uow: UnitOfWork, *, actor: Principal | None, name: str) -> Project:
+    with uow:
+        return readable_project(uow, actor, name)
+
+
+def list_projects(
+    uow: UnitOfWork,
+    *,
+    actor: Principal | None,
+    search: str | None = None,
+    page: int = 1,
+    limit: int = 50,
+) -> Page:
+    page, limit = _page_args(page, limit)
+    with uow:
+        items, total = uow.projects.list(
+            visible_to_user_id=actor.user_id if actor else None,
+            include_all=bool(actor and actor.is_admin),
+            search=search,
+            limit=limit,
+            offset=(page - 1) * limit,
+        )
+    return Page(items=items, total=total, page=page, limit=limit)
+
+
+def update_project(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    actor: Principal | None,
+    name: str,
+    description: str | None = None,
+    is_public: bool | None = None,
+    allow_overwrite: bool | None = None,
+) -> Project:
+    with uow:
+        project = require_role(uow, actor, name, Role.ADMIN)
+        if description is not None:
+            project.description = description
+        if is_public is not None:
+            project.is_public = is_public
+        if allow_overwrite is not None:
+            project.allow_overwrite = allow_overwrite
+        project.updated_at = clock.now()
+        uow.projects.update(project)
+        uow.commit()
+        return project
+
+
+def delete_project(uow: UnitOfWork, clock: Clock, *, actor: Principal | None, name: str) -> None:
+    """Delete a project and release every reference its uploads held."""
+    with uow:
+        project = require_role(uow, actor, name, Role.ADMIN)
+        release_references(
+            uow, uow.uploads.references_by_artifact(project_id=project.id), clock.now()
+        )
+        uow.projects.delete(project.id)
+        uow.commit()
+
+
+def create_package(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    actor: Principal | None,
+    project: str,
+    name: str,
+    description: str = "",
+    format: str = "generic",
+) -> Package:
+    package_format = _package_format(format)
+    name = names.validate_package_name(name, pypi=package_format is PackageFormat.PYPI)
+    with uow:
+        owner = require_role(uow, actor, project, Role.WRITE)
+        if uow.packages.get(owner.id, name) is not None:
+            raise AlreadyExists(f"Package '{name}' already exists in project '{project}'.")
+        package = uow.packages.add(
+            Package(
+                project_id=owner.id,
+                name=name,
+                format=package_format,
+                description=description,
+                created_at=clock.now(),
+                project_name=owner.name,
+            )
+        )
+        uow.commit()
+        return package
+
+
+def get_package(uow: UnitOfWork, *, actor: Principal | None, project: str, name: str) -> Package:
+    with uow:
+        return readable_package(uow, actor, project, name)
+
+
+def readable_package(uow: UnitOfWork, actor: Principal | None, project: str, name: str) -> Package:
+    """The package, or NotFound when it or its project is missing or hidden."""
+    owner = readable_project(uow, actor, project)
+    package = uow.packages.get(owner.id, name)
+    if package is None:
+        raise NotFound(f"Package '{name}' not found in project '{project}'.")
+    package.project_name = owner.name
+    return package
+
+
+def writable_package(
+    uow: UnitOfWork, actor: Principal | None, project: str, name: str
+) -> tuple[Project, Package]:
+    owner = require_role(uow, actor, project, Role.WRITE)
+    package = uow.packages.get(owner.id, name)
+    if package is None:
+        raise NotFound(f"Package '{name}' not found in project '{project}'.")
+    package.project_name = owner.name
+    return owner, package
+
+
+def list_packages(
+    uow: UnitOfWork,
+    *,
+    actor: Principal | None,
+    project: str,
+    search: str | None = None,
+    format: str | None = None,
+    page: int = 1,
+    limit: int = 50,
+) -> Page:
+    page, limit = _page_args(page, limit)
+    with uow:
+        owner = readable_project(uow, actor, project)
+        items, total = uow.packages.list(
+            owner.id, search=search, format=format, limit=limit, offset=(page - 1) * limit
+        )
+    for item in items:
+        item.project_name = owner.name
+    return Page(items=items, total=total, page=page, limit=limit)
+
+
+def delete_package(
+    uow: UnitOfWork, clock: Clock, *, actor: Principal | None, project: str, name: str
+) -> None:
+    """Delete a package and release every reference its uploads held."""
+    with uow:
+        _, package = writable_package(uow, actor, project, name)
+        release_references(
+            uow, uow.uploads.references_by_artifact(package_id=package.id), clock.now()
+        )
+        uow.packages.delete(package.id)
+        uow.commit()
+
+
+def list_members(uow: UnitOfWork, *, actor: Principal | None, project: str) -> list[Membership]:
+    with uow:
+        owner = require_role(uow, actor, project, Role.READ)
+        return uow.members.list(owner.id)
+
+
+def set_member(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    actor: Principal | None,
+    project: str,
+    username: str,
+    role: str,
+) -> Membership:
+    member_role = _role(role)
+    with uow:
+        owner = require_role(uow, actor, project, Role.ADMIN)
+        user = uow.users.get(username)
+        if user is None:
+            raise NotFound(f"User '{username}' not found.")
+        membership = Membership(
+            owner.id, user.id, member_role, username=user.username, created_at=clock.now()
+        )
+        uow.members.set(membership)
+        uow.commit()
+        return membership
+
+
+def get_member(
+    uow: UnitOfWork, *, actor: Principal | None, project: str, username: str
+) -> Membership:
+    with uow:
+        owner = require_role(uow, actor, project, Role.READ)
+        user = uow.users.get(username)
+        membership = uow.members.get(owner.id, user.id) if user else None
+        if membership is None:
+            raise NotFound(f"User '{username}' is not a member of project '{project}'.")
+        membership.username = user.username
+        return membership
+
+
+def remove_member(uow: UnitOfWork, *, actor: Principal | None, project: str, username: str) -> None:
+    with uow:
+        owner = require_role(uow, actor, project, Role.ADMIN)
+        user = uow.users.get(username)
+        if user is None or not uow.members.delete(owner.id, user.id):
+            raise NotFound(f"User '{username}' is not a member of project '{project}'.")
+        uow.commit()
+
+
+def _package_format(value: str) -> PackageFormat:
+    try:
+        return PackageFormat(value)
+    except ValueError:
+        raise InvalidInput(f"Unknown package format '{value}': use 'generic' or 'pypi'.") from None
+
+
+def _role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput(f"Unknown role '{value}': use 'read', 'write' or 'admin'.") from None
+
+
+def _page_args(page: int, limit: int) -> tuple[int, int]:
+    if page < 1 or not 1 <= limit <= 1000:
+        raise InvalidInput("page must be at least 1 and limit between 1 and 1000.")
+    return page, limit

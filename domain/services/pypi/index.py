@@ -1,0 +1,158 @@
+"""What the simple index shows, as plain values (renderers live in the entry points),
+and the lookups behind its file URLs.
+
+Reading a private index: an anonymous caller gets ``Unauthenticated`` (401, so pip and uv
+retry with the credentials from the URL, netrc or keyring) whether or not the project
+exists, so a 401 reveals nothing; an authenticated non-member gets ``NotFound``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.access import Principal, can_read
+from domain.errors import NotFound, Unauthenticated
+from domain.model import Artifact, Distribution, Package, PackageFormat, Project
+from domain.names import normalize_pypi_name
+from domain.ports import UnitOfWork
+from domain.services.artifacts import ResolvedArtifact
+from domain.services.pypi.releases import is_live, live_files
+
+
+@dataclass(frozen=True)
+class IndexFile:
+    filename: str
+    version: str
+    sha256: str
+    size: int
+    upload_time: datetime
+    requires_python: str | None
+    yanked: bool
+    yanked_reason: str | None
+    metadata_sha256: str | None  # set only where a .metadata file exists (PEP 658/714)
+
+
+@dataclass(frozen=True)
+class ProjectPage:
+    name: str
+    files: tuple[IndexFile, ...]
+    versions: tuple[str, ...]
+    package_id: int
+    serial: int  # grows with every upload, yank and delete: the ETag is built from it
+
+
+@dataclass(frozen=True)
+class RootPage:
+    names: tuple[str, ...]
+
+
+def index_project(uow: UnitOfWork, actor: Principal | None, name: str) -> Project:
+    """The project whose index the caller may read; 401 for anonymous, else 404."""
+    project = uow.projects.get(name)
+    if project is not None and can_read(uow, actor, project):
+        return project
+    if actor is None:
+        raise Unauthenticated(f"The index '{name}' needs credentials.")
+    raise NotFound(f"Project '{name}' not found.")
+
+
+def root_page(uow: UnitOfWork, *, actor: Principal | None, project: str) -> RootPage:
+    """Every Python package of the project (PEP 503 root)."""
+    with uow:
+        owner = index_project(uow, actor, project)
+        return RootPage(names=tuple(uow.packages.names(owner.id, format="pypi")))
+
+
+def project_page(
+    uow: UnitOfWork, *, actor: Principal | None, project: str, name: str
+) -> ProjectPage:
+    """The live files of one package with what PEP 503/592/658/691/700 show of them."""
+    with uow:
+        package = index_package(uow, actor, project, name)
+        files = tuple(_index_file(d) for d in live_files(uow, package))
+        return ProjectPage(
+            name=package.name,
+            files=files,
+            versions=tuple(dict.fromkeys(f.version for f in files)),
+            package_id=package.id,
+            serial=uow.packages.serial(package.id),
+        )
+
+
+@dataclass(frozen=True)
+class PageKey:
+    """What a project page's content depends on: it changes with every upload, yank and
+    delete, so a rendered page can be reused for as long as the key is the same."""
+
+    package_id: int
+    serial: int
+
+
+def project_page_key(
+    uow: UnitOfWork, *, actor: Principal | None, project: str, name: str
+) -> PageKey:
+    """The current key of a project page, without reading its files (for caching)."""
+    with uow:
+        package = index_package(uow, actor, project, name)
+        return PageKey(package.id, package.serial)
+
+
+def index_package(uow: UnitOfWork, actor: Principal | None, project: str, name: str) -> Package:
+    owner = index_project(uow, actor, project)
+    package = uow.packages.get(owner.id, normalize_pypi_name(name))
+    if package is None or package.format is not PackageFormat.PYPI:
+        raise NotFound(f"No Python package '{name}' in project '{project}'.")
+    package.project_name = owner.name
+    return package
+
+
+def find_file(
+    uow: UnitOfWork, *, actor: Principal | None, project: str, sha256: str, filename: str
+) -> ResolvedArtifact:
+    """The file behind ``/files/<sha256>/<filename>``."""
+    with uow:
+        owner = index_project(uow, actor, project)
+        found = uow.distributions.find_by_artifact(owner.id, sha256.lower(), filename)
+        artifact = uow.artifacts.get(found.artifact_id) if found and is_live(found) else None
+        if artifact is None:
+            raise NotFound(f"File '{filename}' not found.")
+        package = Package(owner.id, "", PackageFormat.PYPI, id=found.package_id)
+        return ResolvedArtifact(artifact=artifact, filename=filename, package=package)
+
+
+def core_metadata(
+    uow: UnitOfWork, *, actor: Principal | None, project: str, sha256: str, filename: str
+) -> bytes:
+    """The wheel's METADATA behind ``<file>.metadata``; NotFound where none was extracted."""
+    with uow:
+        owner = index_project(uow, actor, project)
+        found = uow.distributions.find_by_artifact(owner.id, sha256.lower(), filename)
+        if found is None or not is_live(found) or not found.core_metadata:
+            raise NotFound(f"No metadata for '{filename}'.")
+        return found.core_metadata
+
+
+def release_file(uow: UnitOfWork, package: Package, version: str, filename: str) -> Artifact:
+    """One file of a release (``+/version:V?filename=F``)."""
+    found = uow.distributions.get(package.id, filename)
+    artifact = uow.artifacts.get(found.artifact_id) if found and is_live(found) else None
+    if artifact is None or found.version != version:
+        raise NotFound(f"Release '{version}' of '{package.name}' has no file '{filename}'.")
+    return artifact
+
+
+def _index_file(distribution: Distribution) -> IndexFile:
+    metadata = distribution.core_metadata
+    return IndexFile(
+        filename=distribution.filename,
+        version=distribution.version,
+        sha256=distribution.artifact_id,
+        size=distribution.size,
+        upload_time=distribution.created_at,
+        requires_python=distribution.requires_python,
+        yanked=distribution.yanked,
+        yanked_reason=distribution.yanked_reason,
+        metadata_sha256=hashlib.sha256(metadata).hexdigest() if metadata else None,
+    )
