@@ -1,0 +1,260 @@
+"""Blobs as files under one root directory, fanned out as ``ab/cd/<sha256>``.
+
+Uploads stream into ``<root>/.tmp/`` (the same filesystem, so ``os.replace`` into place is
+atomic: readers see the whole blob or none), hashed on the way and fsynced on finish.
+Promotion renames and fsyncs the directory; a blob that exists already only gets its
+modification time refreshed, which restarts garbage collection's grace period.
+Every key is checked to be 64 lowercase hex characters before it becomes a path, and every
+temporary token to be one of ours, so no caller-supplied string can reach outside the root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from adapters.hashing import MultiHasher
+from domain.errors import BackendUnavailable, BlobNotFound, TooLarge
+from domain.ports import BlobReader, BlobStore, BlobWriter, StagedBlob
+
+CHUNK = 1024 * 1024
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_FAN = re.compile(r"[0-9a-f]{2}")
+_TOKEN = re.compile(r"[0-9a-f]{32}\.part")
+
+
+@contextlib.contextmanager
+def _disk_errors() -> Iterator[None]:
+    """Missing files become BlobNotFound; other OS errors a sentence that names no path."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise BlobNotFound("The blob does not exist.") from None
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise BackendUnavailable("The blob store is full.") from error
+        raise BackendUnavailable("The blob store is unavailable.") from error
+
+
+def _check_key(sha256: str) -> str:
+    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+        raise BlobNotFound("The blob does not exist.")
+    return sha256
+
+
+def _fsync_directory(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _FileWriter(BlobWriter):
+    def __init__(self, path: Path, max_size: int | None) -> None:
+        self._path = path
+        self._max_size = max_size
+        self._hasher = MultiHasher()
+        with _disk_errors():
+            self._file: BinaryIO | None = open(path, "xb", buffering=CHUNK)  # noqa: SIM115
+
+    def write(self, data: bytes) -> int:
+        if self._file is None:
+            raise ValueError("I/O operation on a finished or aborted upload.")
+        if self._max_size is not None and self._hasher.size + len(data) > self._max_size:
+            self.abort()
+            raise TooLarge(f"The content exceeds the maximum size of {self._max_size} bytes.")
+        self._hasher.update(data)
+        with _disk_errors():
+            self._file.write(data)
+        return len(data)
+
+    def finish(self) -> StagedBlob:
+        if self._file is None:
+            raise ValueError("I/O operation on a finished or aborted upload.")
+        try:
+            with _disk_errors():
+                self._file.flush()
+                os.fsync(self._file.fileno())
+                self._file.close()
+        except BackendUnavailable:
+            self.abort()
+            raise
+        self._file = None
+        return StagedBlob(token=self._path.name, checksums=self._hasher.checksums())
+
+    def abort(self) -> None:
+        # Also after finish: an unclaimed staged blob is dropped (the HTTP layer relies on it).
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()
+            self._file = None
+        with contextlib.suppress(OSError):
+            self._path.unlink(missing_ok=True)
+
+
+class _FileReader(BlobReader):
+    def __init__(self, file: BinaryIO, start: int, end: int) -> None:
+        self._file = file
+        self._start = start
+        self.size = max(0, end - start + 1)
+
+    def __iter__(self) -> Iterator[bytes]:
+        remaining = self.size
+        with _disk_errors():
+            self._file.seek(self._start)
+            while remaining > 0:
+                chunk = self._file.read(min(CHUNK, remaining))
+                if not chunk:
+                    break  # the file shrank under us: stop rather than spin
+                remaining -= len(chunk)
+                yield chunk
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class FilesystemBlobStore(BlobStore):
+    """Content-addressed files under ``root``; temporary files in ``root/.tmp``."""
+
+    def __init__(self, root: str | Path) -> None:
+        self._root = Path(root)
+        self._tmp = self._root / ".tmp"
+
+    def _path(self, sha256: str) -> Path:
+        key = _check_key(sha256)
+        return self._root / key[:2] / key[2:4] / key
+
+    def _staged_path(self, staged: StagedBlob) -> Path:
+        if not _TOKEN.fullmatch(staged.token):
+            raise BlobNotFound("The staged blob does not exist.")
+        return self._tmp / staged.token
+
+    def writer(self, max_size: int | None = None) -> BlobWriter:
+        with _disk_errors():
+            self._tmp.mkdir(parents=True, exist_ok=True)
+        return _FileWriter(self._tmp / f"{uuid.uuid4().hex}.part", max_size)
+
+    def open_staged(self, staged: StagedBlob) -> BinaryIO:
+        with _disk_errors():
+            return open(self._staged_path(staged), "rb")
+
+    def promote(self, staged: StagedBlob) -> None:
+        source, target = self._staged_path(staged), self._path(staged.sha256)
+        with _disk_errors():
+            if self._refresh(target):
+                source.unlink(missing_ok=True)
+                return
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+            _fsync_directory(target.parent)
+
+    @staticmethod
+    def _refresh(target: Path) -> bool:
+        try:
+            os.utime(target)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def discard(self, staged: StagedBlob) -> None:
+        with _disk_errors():
+            self._staged_path(staged).unlink(missing_ok=True)
+
+    def exists(self, sha256: str) -> bool:
+        with _disk_errors():
+            return _SHA256.fullmatch(sha256) is not None and self._path(sha256).is_file()
+
+    def open(self, sha256: str, start: int = 0, end: int | None = None) -> BlobReader:
+        path = self._path(sha256)
+        with _disk_errors():
+            file = open(path, "rb")  # noqa: SIM115 - the reader closes it
+            size = os.fstat(file.fileno()).st_size
+        last = size - 1 if end is None else min(end, size - 1)
+        return _FileReader(file, start, last)
+
+    def delete(self, sha256: str) -> None:
+        with _disk_errors():
+            self._path(sha256).unlink(missing_ok=True)
+
+    def quarantine(self, sha256: str) -> None:
+        # Same filesystem: an atomic rename; a blob quarantined again replaces the older copy.
+        source, aside = self._path(sha256), self._root / ".quarantine" / _check_key(sha256)
+        with _disk_errors():
+            aside.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, aside)
+
+    def modified_at(self, sha256: str) -> datetime | None:
+        try:
+            with _disk_errors():
+                mtime = self._path(sha256).stat().st_mtime
+        except BlobNotFound:
+            return None
+        return datetime.fromtimestamp(mtime, UTC)
+
+    def iter_blobs(self) -> Iterator[str]:
+        with _disk_errors():
+            for first in _fan_dirs(self._root):
+                for second in _fan_dirs(first):
+                    for entry in os.scandir(second):
+                        if _is_blob(entry, first.name + second.name):
+                            yield entry.name
+
+    def sweep_temporary(self, older_than: datetime) -> int:
+        removed, cutoff = 0, older_than.timestamp()
+        with _disk_errors():
+            entries = list(os.scandir(self._tmp)) if self._tmp.is_dir() else []
+        for entry in entries:
+            with contextlib.suppress(FileNotFoundError):
+                if entry.is_file() and entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+        return removed
+
+    def temporary_count(self) -> int:
+        """How many temporary files exist now (tests and fsck assert it falls to 0)."""
+        with _disk_errors():
+            return len(list(self._tmp.iterdir())) if self._tmp.is_dir() else 0
+
+    def presigned_url(
+        self, sha256: str, filename: str, content_type: str, expires_in: int
+    ) -> str | None:
+        return None
+
+    def local_path(self, sha256: str) -> str | None:
+        if not self.exists(sha256):
+            return None
+        return str(self._path(sha256))
+
+    def check(self) -> None:
+        probe = self._tmp / f"health-{uuid.uuid4().hex}"
+        with _disk_errors():
+            self._tmp.mkdir(parents=True, exist_ok=True)
+            probe.write_bytes(b"ok")
+            probe.unlink()
+
+
+def _fan_dirs(parent: Path) -> list[Path]:
+    """The two-hex-digit directories of one fan-out level (skips .tmp, quarantine, ...)."""
+    if not parent.is_dir():
+        return []
+    return sorted(
+        Path(e.path)
+        for e in os.scandir(parent)
+        if e.is_dir(follow_symlinks=False) and _FAN.fullmatch(e.name)
+    )
+
+
+def _is_blob(entry: os.DirEntry[str], fan: str) -> bool:
+    return (
+        entry.is_file(follow_symlinks=False)
+        and _SHA256.fullmatch(entry.name) is not None
+        and entry.name.startswith(fan)
+    )

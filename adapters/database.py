@@ -1,0 +1,79 @@
+"""Engines for the metadata database: SQLite (embedded default) and PostgreSQL.
+
+SQLite is tuned for several gunicorn worker processes writing one file: WAL so readers
+never block the writer, a 30 s busy timeout so a writer waits instead of failing, foreign
+keys on (cascading deletes rely on them), and every transaction opened with
+``BEGIN IMMEDIATE``. A plain ``BEGIN`` is deferred: two processes would both read, both
+try to upgrade to a write lock, and one would get "database is locked" at once (SQLite
+cannot wait on a lock upgrade without risking deadlock). Taking the write lock at BEGIN
+makes writers queue on the busy timeout instead. The driver's own transaction handling is
+switched off (``isolation_level = None``) so that SQLAlchemy's ``begin`` event can emit
+the BEGIN itself; this is the pysqlite recipe from the SQLAlchemy documentation.
+
+A connection that opts out with the execution option ``sqlite_begin="DEFERRED"`` (the
+unit of work's ``read_only`` mode) begins a deferred transaction: it never writes, so it
+never upgrades, and WAL lets it read while another process writes.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def create_engine_for(url: str, *, connect_timeout: float = 5.0) -> Engine:
+    """An engine for ``url`` with the settings Orchard relies on for that backend."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(parsed)
+    if backend == "postgresql":
+        return _postgres_engine(parsed, connect_timeout)
+    raise ValueError(f"Unsupported database URL scheme: {parsed.drivername}")
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    _create_parent_directory(url)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_sqlite_transaction)
+    return engine
+
+
+def _create_parent_directory(url: URL) -> None:
+    # The embedded default lives in ./orchard-data/, which may not exist on first start.
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN, not the driver
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    connection.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
+
+
+def _postgres_engine(url: URL, connect_timeout: float) -> Engine:
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")  # psycopg 3 is the only driver shipped
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_timeout=30,
+        connect_args={"connect_timeout": max(1, math.ceil(connect_timeout))},
+    )

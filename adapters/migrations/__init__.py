@@ -1,0 +1,65 @@
+"""Schema migrations (Alembic), run programmatically: no ``alembic.ini`` needed.
+
+``upgrade(url)`` brings a database to the newest revision and is safe to call on every
+start, from every worker at once: the whole upgrade runs in one transaction that first
+takes a lock (a PostgreSQL advisory lock; SQLite's ``BEGIN IMMEDIATE`` write lock), so
+the second caller waits, then finds the schema current and does nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, text
+
+from adapters.database import create_engine_for
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent
+# Any constant shared by every Orchard process: the key of the advisory lock.
+_ADVISORY_LOCK_KEY = 0x0C4A2D
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply every migration not yet applied to the database at ``url`` (up to
+    ``revision``, for tests of the upgrade path)."""
+    engine = create_engine_for(url)
+    try:
+        with engine.begin() as connection:
+            _serialize_migrators(connection)
+            command.upgrade(alembic_config(connection), revision)
+    finally:
+        engine.dispose()
+
+
+def current(url: str) -> str | None:
+    """The revision the database at ``url`` is at, or None before the first upgrade."""
+    engine = create_engine_for(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def head() -> str:
+    """The newest revision in the migration history."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic configuration for this package; ``env.py`` uses ``connection`` if given."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _serialize_migrators(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+    # SQLite: the transaction began with BEGIN IMMEDIATE, which already holds the lock.

@@ -1,0 +1,198 @@
+"""The S3 store's streams: the hashing multipart writer, the ranged readers, and the
+translation of botocore failures into port errors (``adapters/blobstore_s3.py`` uses them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError, HTTPClientError, NoCredentialsError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from adapters.hashing import MultiHasher
+from domain.errors import BackendUnavailable, BlobNotFound, TooLarge
+from domain.ports import BlobReader, BlobWriter, StagedBlob
+
+if TYPE_CHECKING:
+    from adapters.blobstore_s3 import S3BlobStore
+
+CHUNK = 1024 * 1024
+UNAVAILABLE = "The blob store is unavailable."
+_MISSING = {"NoSuchKey", "NotFound", "404"}
+NETWORK_ERRORS = (BotoConnectionError, HTTPClientError, NoCredentialsError)
+PART = 8 * 1024 * 1024  # the smallest part we send; grows so 10,000 parts cover max_size
+IN_FLIGHT = 2  # parts uploading while the next one fills: memory <= (IN_FLIGHT + 1) parts
+
+
+@contextlib.contextmanager
+def s3_errors() -> Iterator[None]:
+    """Translate botocore failures into port errors; other client errors propagate."""
+    try:
+        yield
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if code in _MISSING or (status == 404 and code != "NoSuchBucket"):
+            raise BlobNotFound("The blob does not exist.") from None
+        if status >= 500 or code in {"NoSuchBucket", "SlowDown", "RequestTimeout"}:
+            raise BackendUnavailable(UNAVAILABLE) from error
+        raise
+    except NETWORK_ERRORS as error:
+        raise BackendUnavailable(UNAVAILABLE) from error
+
+
+class S3Writer(BlobWriter):
+    """Hashes each chunk and sends full parts from background threads as they fill."""
+
+    def __init__(self, store: S3BlobStore, max_size: int | None) -> None:
+        self._store, self._max_size = store, max_size
+        self._token = new_token()
+        self._key = store.temp_key(self._token)
+        self._part_size = max(PART, -(-(max_size or 0) // 10_000))
+        self._hasher, self._buffer = MultiHasher(), bytearray()
+        self._upload_id: str | None = None
+        self._parts: list[Future[dict[str, Any]]] = []
+        self._pool: ThreadPoolExecutor | None = None
+        self._open = True
+
+    def write(self, data: bytes) -> int:
+        if not self._open:
+            raise ValueError("I/O operation on a finished or aborted upload.")
+        if self._max_size is not None and self._hasher.size + len(data) > self._max_size:
+            self.abort()
+            raise TooLarge(f"The content exceeds the maximum size of {self._max_size} bytes.")
+        self._hasher.update(data)
+        self._buffer += data
+        if len(self._buffer) >= self._part_size:
+            self._guarded(self._send_part)
+        return len(data)
+
+    def _guarded(self, step: Any) -> Any:
+        """Run a step; on any store failure abort everything, then re-raise."""
+        try:
+            with s3_errors():
+                return step()
+        except BaseException:
+            self.abort()
+            raise
+
+    def _send_part(self) -> None:
+        client, bucket = self._store.client, self._store.bucket
+        if self._upload_id is None:
+            created = client.create_multipart_upload(Bucket=bucket, Key=self._key)
+            self._upload_id = created["UploadId"]
+            self._pool = ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix="orchard-s3-part")
+        for done in self._parts[: max(0, len(self._parts) - IN_FLIGHT + 1)]:
+            done.result()  # bounded memory: wait for the oldest before queueing another
+        body, self._buffer = bytes(self._buffer), bytearray()
+        number = len(self._parts) + 1
+        assert self._pool is not None
+        self._parts.append(self._pool.submit(self._upload_part, number, body))
+
+    def _upload_part(self, number: int, body: bytes) -> dict[str, Any]:
+        answer = self._store.client.upload_part(
+            Bucket=self._store.bucket,
+            Key=self._key,
+            UploadId=self._upload_id,
+            PartNumber=number,
+            Body=body,
+        )
+        return {"PartNumber": number, "ETag": answer["ETag"]}
+
+    def finish(self) -> StagedBlob:
+        if not self._open:
+            raise ValueError("I/O operation on a finished or aborted upload.")
+        self._guarded(self._complete)
+        self._open = False
+        return StagedBlob(token=self._token, checksums=self._hasher.checksums())
+
+    def _complete(self) -> None:
+        client, bucket = self._store.client, self._store.bucket
+        if self._upload_id is None:
+            client.put_object(Bucket=bucket, Key=self._key, Body=bytes(self._buffer))
+            self._buffer = bytearray()
+            return
+        if self._buffer:
+            self._send_part()
+        parts = [future.result() for future in self._parts]
+        client.complete_multipart_upload(
+            Bucket=bucket, Key=self._key, UploadId=self._upload_id, MultipartUpload={"Parts": parts}
+        )
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._parts, self._buffer = [], bytearray()
+
+    def abort(self) -> None:
+        # Also after finish: an unclaimed staged blob is dropped (the HTTP layer relies on it).
+        self._open = False
+        self._shutdown()
+        client, bucket = self._store.client, self._store.bucket
+        with contextlib.suppress(ClientError, *NETWORK_ERRORS):  # the sweep catches what stays
+            if self._upload_id is not None:
+                client.abort_multipart_upload(
+                    Bucket=bucket, Key=self._key, UploadId=self._upload_id
+                )
+            client.delete_object(Bucket=bucket, Key=self._key)
+
+
+class S3Reader(BlobReader):
+    def __init__(self, body: Any, size: int) -> None:
+        self._body, self.size = body, size  # body None: an empty range
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._body is not None:
+            with s3_errors():
+                yield from self._body.iter_chunks(CHUNK)
+
+    def close(self) -> None:
+        if self._body is not None:
+            self._body.close()
+
+
+class RangeFile(io.RawIOBase):
+    """A seekable read-only view of an object: each read is one ranged GET."""
+
+    def __init__(self, store: S3BlobStore, key: str, size: int) -> None:
+        super().__init__()
+        self._store, self._key, self._size, self._pos = store, key, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        end = min(self._pos + len(buffer), self._size) - 1
+        if end < self._pos:
+            return 0
+        body = self._store.get(self._key, self._pos, end)["Body"]
+        with s3_errors(), contextlib.closing(body):
+            data = body.read()
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
+def new_token() -> str:
+    """32 hex digits, the first 12 the creation time in ms (like a UUIDv7): a sweep can
+    date an upload without trusting the server's Initiated (moto reports a fixed date)."""
+    return f"{time.time_ns() // 1_000_000:012x}{uuid.uuid4().hex[:20]}"

@@ -1,0 +1,1 @@
+"""SQLAlchemy implementations of the metadata repository ports, one module per area."""

@@ -1,0 +1,96 @@
+"""Files of Python releases; a deleted one stays as a tombstone holding its filename."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from packaging.version import InvalidVersion
+from packaging.version import Version as ParsedVersion
+from sqlalchemy import bindparam, select, update
+
+from adapters.orm import distributions, packages
+from adapters.sql import rows
+from adapters.sql.base import SqlRepository
+from domain.errors import FileExists
+from domain.model import Distribution
+from domain.ports import DistributionRepository
+
+
+class SqlDistributionRepository(SqlRepository, DistributionRepository):
+    def get(self, package_id: int, filename: str) -> Distribution | None:
+        query = select(distributions).where(
+            distributions.c.package_id == package_id, distributions.c.filename == filename
+        )
+        row = self._execute(query).first()
+        return rows.distribution(row) if row else None
+
+    def add(self, distribution: Distribution) -> Distribution:
+        values = _values(distribution) | {
+            "package_id": distribution.package_id, "filename": distribution.filename,
+            "created_at": distribution.created_at,
+        }  # fmt: skip
+        statement = (
+            self._insert(distributions)
+            .values(values)
+            .on_conflict_do_nothing(
+                index_elements=[distributions.c.package_id, distributions.c.filename]
+            )
+        )
+        new_id = self._execute(statement.returning(distributions.c.id)).scalar()
+        if new_id is None:
+            raise FileExists(f"File already exists: {distribution.filename}")
+        distribution.id = new_id
+        return distribution
+
+    def update(self, distribution: Distribution) -> None:
+        statement = update(distributions).where(distributions.c.id == distribution.id)
+        self._execute(statement.values(_values(distribution)))
+
+    def list_live(self, package_id: int) -> list[Distribution]:
+        query = select(distributions).where(
+            distributions.c.package_id == package_id, distributions.c.deleted_at.is_(None)
+        )
+        found = [rows.distribution(row) for row in self._execute(query)]
+        return sorted(found, key=release_order)
+
+    def find_by_artifact(
+        self, project_id: int, artifact_id: str, filename: str
+    ) -> Distribution | None:
+        params = {"project_id": project_id, "artifact_id": artifact_id, "filename": filename}
+        row = self._execute(_LIVE_FILE, params).first()
+        return rows.distribution(row) if row else None
+
+
+# Every /files/ download looks a file up: built once, with bound parameters.
+_LIVE_FILE = (
+    select(distributions)
+    .join(packages, packages.c.id == distributions.c.package_id)
+    .where(
+        packages.c.project_id == bindparam("project_id"),
+        distributions.c.artifact_id == bindparam("artifact_id"),
+        distributions.c.filename == bindparam("filename"),
+        distributions.c.deleted_at.is_(None),
+    )
+    .order_by(distributions.c.id)
+    .limit(1)
+)
+
+
+def release_order(distribution: Distribution) -> tuple[Any, ...]:
+    """Sort key: PEP 440 order of the version (unparsable ones first, as text), then
+    filename. SQL would order ``1.10`` before ``1.9``."""
+    try:
+        return (1, ParsedVersion(distribution.version), "", distribution.filename)
+    except InvalidVersion:
+        return (0, ParsedVersion("0"), distribution.version, distribution.filename)
+
+
+def _values(distribution: Distribution) -> dict[str, Any]:
+    return {
+        "version": distribution.version, "artifact_id": distribution.artifact_id,
+        "upload_id": distribution.upload_id, "packagetype": distribution.packagetype,
+        "requires_python": distribution.requires_python,
+        "core_metadata": distribution.core_metadata, "yanked": distribution.yanked,
+        "yanked_reason": distribution.yanked_reason, "deleted_at": distribution.deleted_at,
+        "size": distribution.size,
+    }  # fmt: skip
