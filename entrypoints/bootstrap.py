@@ -1,0 +1,102 @@
+"""The composition root: the only code that reads settings and picks adapters.
+
+``bootstrap(settings, **overrides)`` builds adapters from name→factory tables and returns
+a frozen ``Services``; tests pass fakes as overrides. Nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from domain.ports import BlobStore, Clock, MetadataReader, PasswordHasher, UnitOfWork
+from entrypoints.config import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    uow: Callable[..., UnitOfWork]  # uow(read_only=False): one per transaction
+    blobs: BlobStore
+    clock: Clock
+    reader: MetadataReader
+    hasher: PasswordHasher
+    pepper: bytes  # keys the API-key hash and signs session cookies
+
+
+def _filesystem_store(settings: Settings) -> BlobStore:
+    from adapters.blobstore_fs import FilesystemBlobStore
+
+    return FilesystemBlobStore(settings.resolved_blob_dir)
+
+
+def _s3_store(settings: Settings) -> BlobStore:
+    from adapters.blobstore_s3 import S3BlobStore
+
+    return S3BlobStore(
+        settings.s3_bucket,
+        endpoint_url=settings.s3_endpoint or None,
+        region=settings.s3_region or None,
+        access_key=settings.s3_access_key or None,
+        secret_key=settings.s3_secret_key or None,
+        prefix=settings.s3_prefix,
+        create_bucket=settings.s3_create_bucket,
+        connect_timeout=settings.s3_timeout,
+        read_timeout=settings.s3_read_timeout,
+    )
+
+
+BLOB_STORES: dict[str, Callable[[Settings], BlobStore]] = {
+    "filesystem": _filesystem_store,
+    "s3": _s3_store,
+}
+
+
+def _sql_uow_factory(settings: Settings) -> Callable[..., UnitOfWork]:
+    from adapters.database import create_engine_for
+    from adapters.unit_of_work import SqlAlchemyUnitOfWork
+
+    engine = create_engine_for(settings.resolved_database_url)
+    return lambda read_only=False: SqlAlchemyUnitOfWork(engine, read_only=read_only)
+
+
+def bootstrap(settings: Settings, **overrides: object) -> Services:
+    """Wire the adapters the settings name; ``overrides`` replace any of them."""
+    from adapters.clock import SystemClock
+    from adapters.package_metadata import ArchiveMetadataReader
+    from adapters.passwords import Argon2PasswordHasher
+
+    parts: dict[str, object] = {
+        "settings": settings,
+        "pepper": overrides.pop("pepper", None) or secret_key(settings),
+    }
+    builders: dict[str, Callable[[], object]] = {
+        "uow": lambda: _sql_uow_factory(settings),
+        "blobs": lambda: BLOB_STORES[settings.blob_store](settings),
+        "clock": SystemClock,
+        "reader": ArchiveMetadataReader,
+        "hasher": Argon2PasswordHasher,
+    }
+    for name, build in builders.items():
+        parts[name] = overrides[name] if name in overrides else build()
+    return Services(**parts)
+
+
+def secret_key(settings: Settings) -> bytes:
+    """ORCHARD_SECRET_KEY, else a key generated once into the data directory.
+
+    Every worker and instance must share it (sessions, API-key hashes): set it explicitly
+    when several machines serve one database.
+    """
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = Path(settings.data_dir) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{secrets.token_hex(4)}")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        tmp.replace(path) if not path.exists() else tmp.unlink()
+    return path.read_text().strip().encode()

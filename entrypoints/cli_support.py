@@ -1,0 +1,67 @@
+"""What every ``orchard`` command shares: services, error sentences, progress, output."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import click
+
+from domain.errors import DomainError
+from domain.services.progress import Progress, no_progress
+from entrypoints.bootstrap import Services, bootstrap
+from entrypoints.config import load_settings
+
+
+def services() -> Services:
+    return bootstrap(load_settings())
+
+
+@contextlib.contextmanager
+def domain_errors() -> Iterator[None]:
+    """A domain failure is a sentence for the operator and a non-zero exit, not a trace."""
+    try:
+        yield
+    except DomainError as error:
+        raise click.ClickException(error.detail) from None
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, length: int | None = None) -> Iterator[Progress]:
+    """A bar on a terminal; nothing when stderr is a log file or a pipe."""
+    if not sys.stderr.isatty():
+        yield no_progress
+        return
+    unknown = (item for item in ())  # no length hint: the bar counts without a percentage
+    with click.progressbar(
+        unknown if length is None else None, length=length, label=label, file=sys.stderr
+    ) as bar:
+        yield bar.update
+
+
+def human_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
+    """JSON on stdout for scripts, or one readable paragraph for people."""
+    click.echo(json.dumps(payload, indent=2, sort_keys=True) if as_json else text)
+
+
+def table(rows: list[tuple], headers: tuple[str, ...]) -> str:
+    """Plain aligned columns: readable in a terminal, greppable in a script."""
+    cells = [tuple(str(c) for c in headers)] + [
+        tuple("-" if c is None else str(c) for c in r) for r in rows
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    )

@@ -1,0 +1,71 @@
+"""gunicorn settings, derived from Orchard's configuration.
+
+``gthread`` workers: uploads and downloads are long, I/O-bound requests, and threads let a
+worker serve other clients while one streams a gigabyte. Timeouts are generous because a
+slow client uploading a large file is not a hung worker.
+"""
+
+from entrypoints.config import load_settings
+
+_settings = load_settings()
+
+bind = f"{_settings.host}:{_settings.port}"
+workers = _settings.workers
+# gthread (drain-aware subclass), 4 workers x 8 threads by default: measured on 2 cores
+# (docs/operations.md). 4 x 200 MiB uploads + 16 downloaders: sync/4 downloads p95 8.2 s
+# (every worker held by an upload), gthread 4x8 p95 0.8 s and 68 MiB/s of uploads. Four
+# 60 s slow uploads: sync/4 served 16 downloads in 60 s and killed all four uploads
+# (WORKER TIMEOUT), gthread 4x8 served 17,181 downloads (p95 177 ms) and all four got 200.
+worker_class = "entrypoints.gunicorn_worker.DrainingThreadWorker"
+threads = _settings.threads
+# gthread: a heartbeat of the worker's main loop, not a limit on a request (a slow upload
+# of any length is not killed by it). Kept large so switching to sync stays safe.
+timeout = _settings.timeout
+# SIGTERM: in-flight uploads/downloads get this long to finish (compose stop_grace_period
+# and Kubernetes terminationGracePeriodSeconds must be longer).
+graceful_timeout = _settings.graceful_timeout
+# Idle kept-alive connections: longer than a client's pause between requests (pip, uv);
+# behind a load balancer make it longer than the balancer's idle timeout.
+keepalive = 5
+# Request line and headers are bounded; the body is bounded by ORCHARD_MAX_UPLOAD_SIZE
+# (413 from the app before the body is read).
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+accesslog = None
+errorlog = "-"
+loglevel = _settings.log_level
+
+
+def child_exit(server, worker) -> None:
+    """A dead worker's live metrics files are dropped; its counters stay summed."""
+    from entrypoints.http.metrics import mark_worker_dead
+
+    mark_worker_dead(worker.pid)
+
+
+def on_starting(server) -> None:
+    """Import the application's code in the master, before the workers fork.
+
+    Workers then share those pages copy-on-write instead of each loading its own copy of
+    Flask, SQLAlchemy, marshmallow and our modules (most of a worker's memory). Nothing is
+    created here: engines, clients, pools and files are made per worker by create_app.
+    """
+    import gc
+    import importlib
+
+    for module in _PRELOADED + _STORE_MODULES.get(_settings.blob_store, ()):
+        importlib.import_module(module)
+    gc.freeze()  # keep the collector from writing to (and so un-sharing) these objects
+
+
+_PRELOADED = (
+    "entrypoints.http.app",
+    "adapters.unit_of_work",
+    "adapters.package_metadata",
+    "adapters.passwords",
+    "sqlalchemy.dialects.sqlite.pysqlite",
+    "sqlalchemy.dialects.postgresql.psycopg",
+    "prometheus_client",
+)
+_STORE_MODULES = {"filesystem": ("adapters.blobstore_fs",), "s3": ("adapters.blobstore_s3",)}

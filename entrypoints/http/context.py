@@ -1,0 +1,23 @@
+"""Access to the wired services from inside a request."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+
+from domain.ports import UnitOfWork
+from entrypoints.bootstrap import Services
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def services() -> Services:
+    return current_app.extensions["orchard"]
+
+
+def request_uow() -> UnitOfWork:
+    """A unit of work for this request: read-only for safe methods.
+
+    On SQLite a read-only unit of work begins a deferred transaction, which in WAL mode
+    neither waits for the write lock nor holds up writers; PostgreSQL is unaffected.
+    """
+    return services().uow(read_only=request.method in SAFE_METHODS)

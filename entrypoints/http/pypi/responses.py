@@ -1,0 +1,83 @@
+"""Index responses: negotiated representation, ETag, ``Vary``, caching."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from flask import Response, request
+from werkzeug.exceptions import NotAcceptable
+
+from domain.services.pypi.index import PageKey, ProjectPage, RootPage
+from entrypoints.http.pypi import html, json
+from entrypoints.http.pypi.negotiation import JSON_V1, TEXT_HTML, choose_media_type
+from entrypoints.http.pypi.page_cache import RenderedPages
+
+# Revalidate every time (a 304 is cheap): a fresh upload must be installable at once.
+INDEX_CACHE = "max-age=0, must-revalidate"
+IMMUTABLE = "public, max-age=31536000, immutable"
+_PAGES = RenderedPages()  # per worker process; keys change whenever content does
+
+
+def negotiated_media_type() -> str:
+    media = choose_media_type(request.headers.get("Accept"), request.args.get("format"))
+    if media is None:
+        raise NotAcceptable(
+            "Acceptable: application/vnd.pypi.simple.v1+json, "
+            "application/vnd.pypi.simple.v1+html, text/html."
+        )
+    return media
+
+
+def root_response(page: RootPage, media: str) -> Response:
+    names = "\n".join(page.names)
+    etag = hashlib.sha256(f"{media}\n{names}".encode()).hexdigest()[:32]
+    if request.if_none_match.contains(etag):
+        return _not_modified(etag)
+    body = _PAGES.get(("root", etag))
+    if body is None:
+        rendered = json.render_root(page) if media == JSON_V1 else html.render_root(page)
+        body = rendered.encode()
+        _PAGES.put(("root", etag), body)
+    return _conditional(body, media, etag)
+
+
+def project_response(key: PageKey, media: str, build: Callable[[], ProjectPage]) -> Response:
+    """The page for ``key``: a 304, a cached rendering, or a fresh one from ``build()``."""
+    etag = _project_etag(key, media)
+    if request.if_none_match.contains(etag):
+        return _not_modified(etag)
+    body = _PAGES.get((key, media))
+    if body is None:
+        page = build()  # may have moved on since the key was read: file it under its own
+        key = PageKey(page.package_id, page.serial)
+        etag = _project_etag(key, media)
+        rendered = json.render_project(page) if media == JSON_V1 else html.render_project(page)
+        body = rendered.encode()
+        _PAGES.put((key, media), body)
+    return _conditional(body, media, etag)
+
+
+def _project_etag(key: PageKey, media: str) -> str:
+    return f"{key.package_id}.{key.serial}.{_kind(media)}"
+
+
+def _conditional(body: bytes, media: str, etag: str) -> Response:
+    if request.if_none_match.contains(etag):
+        return _not_modified(etag)
+    content_type = f"{media}; charset=utf-8" if media == TEXT_HTML else media
+    response = Response(body, content_type=content_type)
+    response.headers.update(_headers(etag))
+    return response
+
+
+def _not_modified(etag: str) -> Response:
+    return Response(status=304, headers=_headers(etag))
+
+
+def _headers(etag: str) -> dict[str, str]:
+    return {"ETag": f'"{etag}"', "Vary": "Accept", "Cache-Control": INDEX_CACHE}
+
+
+def _kind(media: str) -> str:
+    return {JSON_V1: "json", TEXT_HTML: "html"}.get(media, "v1html")

@@ -1,0 +1,72 @@
+"""``/simple/``, ``/simple/<name>/`` and ``/files/<sha256>/<filename>[.metadata]``, at the
+root for the default project and under ``/pypi/<project>/``."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, redirect, request
+
+from domain.names import normalize_pypi_name
+from domain.services.pypi import index
+from entrypoints.http.auth import current_principal
+from entrypoints.http.context import request_uow, services
+from entrypoints.http.downloads import send_blob
+from entrypoints.http.pypi import problems
+from entrypoints.http.pypi.responses import (
+    IMMUTABLE,
+    negotiated_media_type,
+    project_response,
+    root_response,
+)
+from entrypoints.http.pypi.routing import index_route, project_or_default
+
+bp = Blueprint("pypi_simple", __name__)
+problems.install(bp)
+METADATA_SUFFIX = ".metadata"
+
+
+@index_route(bp, "/simple/", methods=["GET", "HEAD"])
+def root(project: str | None) -> Response:
+    media = negotiated_media_type()
+    page = index.root_page(
+        request_uow(), actor=current_principal(), project=project_or_default(project)
+    )
+    return root_response(page, media)
+
+
+@index_route(bp, "/simple/<name>/", methods=["GET", "HEAD"])
+def project_page(project: str | None, name: str) -> Response:
+    normalized = normalize_pypi_name(name)
+    if normalized != name:  # PEP 503: one URL per project
+        return _redirect_to(name, normalized)
+    media = negotiated_media_type()
+    where = {"actor": current_principal(), "project": project_or_default(project), "name": name}
+    key = index.project_page_key(request_uow(), **where)
+    return project_response(key, media, lambda: index.project_page(request_uow(), **where))
+
+
+@index_route(bp, "/files/<sha256>/<filename>", methods=["GET", "HEAD"])
+def file(project: str | None, sha256: str, filename: str) -> Response:
+    svc = services()
+    lookup = {"actor": current_principal(), "project": project_or_default(project)}
+    if filename.endswith(METADATA_SUFFIX):
+        wheel = filename.removesuffix(METADATA_SUFFIX)
+        body = index.core_metadata(request_uow(), sha256=sha256, filename=wheel, **lookup)
+        return _metadata_response(body)
+    found = index.find_file(request_uow(), sha256=sha256, filename=filename, **lookup)
+    return send_blob(svc.blobs, found.artifact, found.filename, {"Cache-Control": IMMUTABLE})
+
+
+def _redirect_to(name: str, normalized: str) -> Response:
+    base = request.path[: -len(name) - 1] if request.path.endswith(f"{name}/") else "/simple/"
+    query = f"?{request.query_string.decode('latin-1')}" if request.query_string else ""
+    return redirect(f"{base}{normalized}/{query}", code=301)
+
+
+def _metadata_response(body: bytes) -> Response:
+    digest = hashlib.sha256(body).hexdigest()
+    headers = {"ETag": f'"{digest}"', "Cache-Control": IMMUTABLE, "X-Checksum-SHA256": digest}
+    if request.if_none_match.contains(digest):
+        return Response(status=304, headers=headers)
+    return Response(body, headers=headers, content_type="text/plain; charset=utf-8")

@@ -1,0 +1,41 @@
+"""Small helpers views use to read a request through a schema."""
+
+from __future__ import annotations
+
+from flask import request
+from marshmallow import Schema, ValidationError
+
+from domain.errors import InvalidInput, Unprocessable
+
+
+def load_json(schema: Schema) -> dict:
+    """The JSON body loaded by ``schema``; 400 for a body that is not JSON, 422 for fields."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("The request body must be a JSON object.")
+    return _load(schema, body)
+
+
+def load_args(schema: Schema) -> dict:
+    return _load(schema, request.args.to_dict())
+
+
+def load_form(schema: Schema) -> dict:
+    return _load(schema, request.form.to_dict())
+
+
+def _load(schema: Schema, data: dict) -> dict:
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        raise Unprocessable(_sentence(error.messages)) from None
+
+
+def _sentence(messages: dict | list) -> str:
+    if isinstance(messages, dict):
+        parts = [
+            f"{key}: {' '.join(map(str, value)) if isinstance(value, list) else value}"
+            for key, value in messages.items()
+        ]
+        return "Invalid request: " + "; ".join(parts)
+    return "Invalid request: " + " ".join(map(str, messages))

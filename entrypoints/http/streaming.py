@@ -1,0 +1,182 @@
+"""Uploads stream from the socket into the blob store, hashed on the way, in one pass.
+
+werkzeug's multipart parser writes each file part to whatever ``_get_file_stream``
+returns; ``OrchardRequest`` returns a ``BlobSink`` over a ``BlobWriter``, so the bytes go
+straight into the store's temporary object with every digest computed as they pass.
+Nothing is spooled to a second temporary file and no file is held in memory. Sinks the
+view never claims (a failed parse, an extra part, an error) are aborted at teardown.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+
+from flask import Flask, Request, g, request
+from werkzeug.formparser import FormDataParser, MultiPartParser
+
+from domain.errors import IncompleteContent
+from domain.ports import BlobWriter, StagedBlob
+from entrypoints.http.context import services
+
+PARSE_BUFFER = 1024 * 1024  # werkzeug's default is 64 KiB; larger chunks cost less per byte
+# Below this a chunk is stored inline: a thread hand-off (~20 us) would cost more than the
+# overlap saves (a 4 KiB upload is one small chunk).
+PIPELINE_THRESHOLD = 64 * 1024
+
+
+@functools.cache
+def _sink_pool() -> ThreadPoolExecutor:
+    """Threads that hash and write chunks for the sinks; made on first use, per worker."""
+    return ThreadPoolExecutor(max_workers=16, thread_name_prefix="orchard-sink")
+
+
+class BlobSink(io.RawIOBase):
+    """The file object werkzeug writes a file part into.
+
+    Large chunks are hashed and written by a helper thread while the request thread reads
+    and parses the next one (hashlib and file writes release the GIL), so receiving and
+    storing overlap instead of taking turns; at most one chunk is in flight. An error
+    from the store (too large, disk full) surfaces at the next write or at finish.
+    """
+
+    def __init__(self, writer: BlobWriter) -> None:
+        super().__init__()
+        self._writer = writer
+        self._pending: Future[int] | None = None
+        self.staged: StagedBlob | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self._wait()
+        if len(data) < PIPELINE_THRESHOLD:
+            return self._writer.write(data)
+        # Only immutable bytes may cross threads: a caller may reuse its buffer.
+        chunk = data if isinstance(data, bytes) else bytes(data)
+        try:
+            self._pending = _sink_pool().submit(self._writer.write, chunk)
+        except RuntimeError:
+            # A draining worker's process is exiting and its pool takes no new work:
+            # the in-flight upload still finishes, inline.
+            return self._writer.write(chunk)
+        return len(chunk)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        # werkzeug rewinds the container when the part ends: that is where we finish.
+        self._finish()
+        return 0
+
+    def _finish(self) -> None:
+        if self.staged is None:
+            self._wait()
+            self.staged = self._writer.finish()
+
+    def claim(self) -> StagedBlob:
+        """Hand the staged blob to the caller, who now owns promote/discard."""
+        self._finish()
+        g.orchard_sinks.remove(self)
+        return self.staged
+
+    def abort(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            wait([pending])  # its error, if any, is moot: everything is dropped
+        self._writer.abort()
+
+
+class _FormDataParser(FormDataParser):
+    def _parse_multipart(self, stream, mimetype, content_length, options):
+        # buffer_size must go to the constructor: MultiPartParser.__init__ sets it on the
+        # instance, so a class attribute is silently ignored (it was, until measured).
+        parser = MultiPartParser(
+            stream_factory=self.stream_factory,
+            max_form_memory_size=self.max_form_memory_size,
+            max_form_parts=self.max_form_parts,
+            cls=self.cls,
+            buffer_size=PARSE_BUFFER,
+        )
+        boundary = options.get("boundary", "").encode("ascii")
+        if not boundary:
+            raise ValueError("Missing boundary")
+        form, files = parser.parse(stream, boundary, content_length)
+        return stream, form, files
+
+
+class OrchardRequest(Request):
+    form_data_parser_class = _FormDataParser
+    # werkzeug applies this to its parse buffer too (leftover + one read), so it must stay
+    # well above PARSE_BUFFER; it also bounds non-file fields (a PyPI long description).
+    max_form_memory_size = 16 * PARSE_BUFFER
+    max_form_parts = 100
+
+    def __init__(self, environ: dict, *args, **kwargs) -> None:
+        if "orchard.input" not in environ and "wsgi.input" in environ:
+            environ["orchard.input"] = environ["wsgi.input"] = CountingInput(environ["wsgi.input"])
+        super().__init__(environ, *args, **kwargs)
+
+    def _get_file_stream(
+        self, total_content_length, content_type, filename=None, content_length=None
+    ):
+        svc = services()
+        sink = BlobSink(svc.blobs.writer(max_size=svc.settings.max_upload_size))
+        g.setdefault("orchard_sinks", []).append(sink)
+        return sink
+
+
+class CountingInput:
+    """``wsgi.input`` with a count of the bytes actually received.
+
+    gunicorn marks its input as terminated and answers a client that closed early with a
+    short read, not an error; counting is how a body shorter than its Content-Length is
+    told apart from a complete one.
+    """
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size) if size is not None and size >= 0 else self._stream.read()
+        self.count += len(data)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        data = self._stream.readline(size)
+        self.count += len(data)
+        return data
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+
+def drain_body() -> None:
+    """Read what the multipart parser left (the epilogue), then check that the whole
+    announced body arrived: a shorter one is an incomplete message (RFC 9112 §8), and
+    must be refused before anything is committed."""
+    stream = request.stream
+    while stream.read(PARSE_BUFFER):
+        pass
+    counter = request.environ.get("orchard.input")
+    expected = request.content_length
+    if isinstance(counter, CountingInput) and expected is not None and counter.count < expected:
+        raise IncompleteContent(
+            f"The request body ended after {counter.count} of its announced {expected} "
+            "bytes; nothing was stored."
+        )
+
+
+def install(app: Flask) -> None:
+    app.request_class = OrchardRequest
+
+    @app.teardown_request
+    def _abort_unclaimed(_exc: BaseException | None) -> None:
+        for sink in g.pop("orchard_sinks", []):
+            sink.abort()
