@@ -1,0 +1,1 @@
+"""In-memory fakes of Orchard's own ports (never mocks of libraries)."""

@@ -1,0 +1,153 @@
+"""The pypi use cases against the fakes, with real wheels read by the real (stdlib)
+ArchiveMetadataReader."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.package_metadata import ArchiveMetadataReader
+from domain.errors import FileExists, InvalidInput, NotFound, Unauthenticated
+from domain.services.pypi import index, manage
+from domain.services.pypi.checks import DistributionUpload
+from domain.services.pypi.upload import upload_distribution
+from tests.integration.pypi.distributions import write_wheel, zip_bomb_wheel
+from tests.unit.conftest import World
+
+
+@pytest.fixture
+def pypi(world: World) -> World:
+    world.reader = ArchiveMetadataReader()
+    world.project("proj")
+    return world
+
+
+def upload(world: World, path, *, version: str = "1.0.0", name: str = "demo", **digests):
+    return upload_distribution(
+        world.uow(), world.blobs, world.clock, world.reader, actor=world.admin,
+        upload=DistributionUpload("proj", name, version, path.name, digests),
+        staged=world.stage(path.read_bytes()),
+    )  # fmt: skip
+
+
+def page(world: World, actor=None) -> index.ProjectPage:
+    return index.project_page(world.uow(), actor=actor or world.admin, project="proj", name="demo")
+
+
+def test_the_first_upload_creates_the_package_and_records_the_release(pypi, tmp_path) -> None:
+    wheel = write_wheel(tmp_path, "Demo", "1.0.0", requires_python=">=3.9")
+    result = upload(pypi, wheel, name="Demo")
+    listed = page(pypi)
+    assert (result.package, result.duplicate, listed.versions) == ("demo", False, ("1.0.0",))
+    (file,) = listed.files
+    assert (file.requires_python, file.metadata_sha256 is not None) == (">=3.9", True)
+    assert pypi.artifact(result.sha256).ref_count == 1 and pypi.blobs.exists(result.sha256)
+    assert pypi.blobs.staged == {}
+
+
+def test_identical_bytes_again_change_nothing_and_other_bytes_conflict(pypi, tmp_path) -> None:
+    first = upload(pypi, write_wheel(tmp_path / "a", "demo", "1.0.0"))
+    assert upload(pypi, write_wheel(tmp_path / "a", "demo", "1.0.0")).duplicate
+    assert pypi.artifact(first.sha256).ref_count == 1
+    with pytest.raises(FileExists, match=r"^File already exists"):
+        upload(pypi, write_wheel(tmp_path / "b", "demo", "1.0.0", payload=b"other"))
+    assert pypi.blobs.staged == {}
+
+
+def test_allow_overwrite_replaces_the_file_and_releases_the_old_bytes(pypi, tmp_path) -> None:
+    first = upload(pypi, write_wheel(tmp_path / "a", "demo", "1.0.0"))
+    with pypi.uow() as uow:
+        project = uow.projects.get("proj")
+        project.allow_overwrite = True
+        uow.projects.update(project)
+        uow.commit()
+    second = upload(pypi, write_wheel(tmp_path / "b", "demo", "1.0.0", payload=b"other"))
+    assert pypi.artifact(first.sha256).ref_count == 0
+    assert [f.sha256 for f in page(pypi).files] == [second.sha256]
+
+
+def test_a_deleted_filename_is_never_reused_with_other_bytes(pypi, tmp_path) -> None:
+    wheel = write_wheel(tmp_path / "a", "demo", "1.0.0")
+    first = upload(pypi, wheel)
+    manage.delete(pypi.uow(), pypi.clock, actor=pypi.admin, project="proj", package="demo",
+                  filename=wheel.name)  # fmt: skip
+    assert pypi.artifact(first.sha256).ref_count == 0 and page(pypi).files == ()
+    with pytest.raises(FileExists, match="deleted"):
+        upload(pypi, write_wheel(tmp_path / "b", "demo", "1.0.0", payload=b"other"))
+    assert not upload(pypi, wheel).duplicate  # its own bytes bring it back
+    assert pypi.artifact(first.sha256).ref_count == 1
+
+
+@pytest.mark.parametrize(
+    ("digest", "value"),
+    [("sha256_digest", "0" * 64), ("md5_digest", "0" * 32), ("blake2_256_digest", "0" * 64)],
+)
+def test_every_digest_sent_is_verified(pypi, tmp_path, digest: str, value: str) -> None:
+    with pytest.raises(InvalidInput, match=digest):
+        upload(pypi, write_wheel(tmp_path, "demo", "1.0.0"), **{digest: value})
+    assert pypi.blobs.staged == {} and pypi.blobs.blobs == {}
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda p: (p.write_bytes(b"not a zip"), p)[1], "not a valid zip"),
+        (lambda p: zip_bomb_wheel(p.parent / "bomb", "demo", "1.0.0"), "zip bomb"),
+    ],
+)
+def test_a_broken_wheel_is_refused_with_a_reason(pypi, tmp_path, make, words: str) -> None:
+    path = make(write_wheel(tmp_path, "demo", "1.0.0"))
+    with pytest.raises(InvalidInput, match=words):
+        upload(pypi, path)
+    assert pypi.blobs.blobs == {}
+
+
+def test_the_form_must_agree_with_the_filename(pypi, tmp_path) -> None:
+    wheel = write_wheel(tmp_path, "demo", "1.0.0")
+    with pytest.raises(InvalidInput, match="does not match the version"):
+        upload(pypi, wheel, version="1.0.1")
+    with pytest.raises(InvalidInput, match="does not match the name"):
+        upload(pypi, wheel, name="other")
+
+
+def test_yank_and_unyank_a_release(pypi, tmp_path) -> None:
+    upload(pypi, write_wheel(tmp_path, "demo", "1.0.0"))
+    args = {"actor": pypi.admin, "project": "proj", "package": "demo", "version": "1.0.0"}
+    manage.yank(pypi.uow(), pypi.clock, reason="broken", **args)
+    assert [(f.yanked, f.yanked_reason) for f in page(pypi).files] == [(True, "broken")]
+    manage.unyank(pypi.uow(), pypi.clock, **args)
+    assert [(f.yanked, f.yanked_reason) for f in page(pypi).files] == [(False, None)]
+
+
+def test_changes_advance_the_serial_behind_the_etag(pypi, tmp_path) -> None:
+    upload(pypi, write_wheel(tmp_path, "demo", "1.0.0"))
+    before = page(pypi).serial
+    manage.yank(pypi.uow(), pypi.clock, actor=pypi.admin, project="proj", package="demo",
+                version="1.0.0")  # fmt: skip
+    assert page(pypi).serial > before
+
+
+def test_a_private_index_is_401_for_anonymous_and_404_for_outsiders(pypi, tmp_path) -> None:
+    pypi.project("secret", public=False)
+    with pytest.raises(Unauthenticated):
+        index.root_page(pypi.uow(), actor=None, project="secret")
+    with pytest.raises(Unauthenticated):  # a missing project looks the same
+        index.root_page(pypi.uow(), actor=None, project="nothing-here")
+    with pytest.raises(NotFound):
+        index.root_page(pypi.uow(), actor=pypi.add_user("bob"), project="secret")
+
+
+def test_an_sdist_without_the_form_field_gets_requires_python_from_its_pkg_info(
+    pypi, tmp_path
+) -> None:
+    import io
+    import tarfile
+
+    pkg_info = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0.0\nRequires-Python: >=3.10\n\n"
+    sdist = tmp_path / "demo-1.0.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as archive:
+        member = tarfile.TarInfo("demo-1.0.0/PKG-INFO")
+        member.size = len(pkg_info)
+        archive.addfile(member, io.BytesIO(pkg_info))
+    upload(pypi, sdist)
+    (file,) = page(pypi).files
+    assert (file.filename, file.requires_python) == ("demo-1.0.0.tar.gz", ">=3.10")
