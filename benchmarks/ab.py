@@ -1,0 +1,73 @@
+"""A/B of a hot-path change: the same big upload and download against two source trees.
+
+    cp -r domain adapters entrypoints /tmp/before/      # before editing
+    .venv/bin/python -m benchmarks.ab --before /tmp/before --rounds 5 [--big-mib 1024]
+
+Both servers run at once on the embedded default, and the uploads alternate (A B, B A,
+...), so load from anything else on the machine falls on both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+
+from benchmarks import dists, scenarios_generic, transfer
+from benchmarks.record import Recorder, alternate
+from benchmarks.servers import Orchard
+from benchmarks.util import REPO, WORK
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.ab")
+    parser.add_argument("--before", required=True, help="a copy of the tree before the change")
+    parser.add_argument("--after", default=str(REPO), help="the tree with the change")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--big-mib", type=int, default=1024)
+    parser.add_argument("--workers", default="4")
+    args = parser.parse_args(argv)
+    work = WORK / "ab"
+    shutil.rmtree(work, ignore_errors=True)
+    big = dists.random_file(WORK / f"big-{args.big_mib}MiB.bin", args.big_mib << 20)
+    env = {"ORCHARD_WORKERS": args.workers}
+    servers = {
+        "before": Orchard("before", work / "before", env, source=args.before),
+        "after": Orchard("after", work / "after", env, source=args.after),
+    }
+    rec = Recorder({})
+    try:
+        urls = {}
+        for name, server in servers.items():
+            server.start()
+            urls[name] = scenarios_generic.prepare(server)
+        up = alternate(
+            {
+                n: (lambda i, n=n: transfer.curl_upload(servers[n], urls[n], big, f"r{i}"))
+                for n in servers
+            },
+            args.rounds,
+        )
+        down = alternate(
+            {
+                n: (
+                    lambda i, n=n: transfer.curl_download(
+                        servers[n], f"{urls[n]}/+/r0", big.stat().st_size
+                    )
+                )
+                for n in servers
+            },
+            args.rounds,
+        )
+    finally:
+        for server in servers.values():
+            server.stop()
+    for name in servers:
+        print(name, "upload MB/s", [round(r.get("mb_s", 0)) for r in up[name]])
+        rec.add("upload", name, "MB/s", up[name], "mb_s")
+        rec.add("upload", name, "peak RSS MiB", up[name], "peak_rss_mib")
+        print(name, "download MB/s", [round(r.get("mb_s", 0)) for r in down[name]])
+        rec.add("download", name, "MB/s", down[name], "mb_s")
+
+
+if __name__ == "__main__":
+    main()
