@@ -50,10 +50,15 @@ def create_project(
 
 
 def ensure_project(uow: UnitOfWork, clock: Clock, *, name: str, is_public: bool = True) -> None:
-    """Create a project at start-up if it is missing (the default index project)."""
+    """Create a project at start-up if it is missing (the default index project).
+
+    Instances started together all find it missing; the ones that lose the insert
+    see ``AlreadyExists``, which here means the goal is met, not an error."""
     with uow:
-        if uow.projects.get(name) is None:
-            now = clock.now()
+        if uow.projects.get(name) is not None:
+            return
+        now = clock.now()
+        try:
             uow.projects.add(
                 Project(
                     name=name,
@@ -63,7 +68,9 @@ def ensure_project(uow: UnitOfWork, clock: Clock, *, name: str, is_public: bool 
                     description="The default package index",
                 )
             )
-            uow.commit()
+        except AlreadyExists:
+            return
+        uow.commit()
 
 
 def get_project(uow: UnitOfWork, *, actor: Principal | None, name: str) -> Project:
