@@ -6,6 +6,7 @@ a frozen ``Services``; tests pass fakes as overrides. Nothing is created at impo
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -98,5 +99,10 @@ def secret_key(settings: Settings) -> bytes:
         tmp = path.with_suffix(f".{secrets.token_hex(4)}")
         tmp.write_text(secrets.token_hex(32))
         tmp.chmod(0o600)
-        tmp.replace(path) if not path.exists() else tmp.unlink()
+        try:
+            os.link(tmp, path)  # atomic, and never replaces a key another process wrote
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     return path.read_text().strip().encode()
