@@ -85,6 +85,7 @@ projects = Table(
     Column("created_at", UTCDateTime, nullable=True),
     Column("updated_at", UTCDateTime, nullable=True),
     Column("created_by", String(255), nullable=True),
+    Column("index_serial", Integer, nullable=False, default=0, server_default="0"),
 )
 
 packages = Table(
@@ -183,6 +184,7 @@ distributions = Table(
     Column("packagetype", String(32), nullable=False, default="sdist"),
     Column("requires_python", String(255), nullable=True),
     Column("core_metadata", LargeBinary, nullable=True),
+    Column("metadata_sha256", String(64), nullable=True),
     Column("yanked", Boolean, nullable=False, default=False),
     Column("yanked_reason", Text, nullable=True),
     Column("deleted_at", UTCDateTime, nullable=True),

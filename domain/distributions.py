@@ -7,6 +7,7 @@ its errors into ``InvalidInput`` sentences that twine and uv show to the user.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -98,3 +99,8 @@ def check_matches_form(dist: DistributionFile, form_name: str, form_version: str
             f"The filename {described} does not match the version {_shown(form_version)} "
             f"given in the upload form (the filename says {dist.version!r})."
         )
+
+
+def metadata_digest(core_metadata: bytes | None) -> str | None:
+    """The SHA-256 an index shows for a wheel's METADATA (PEP 658/714); None without one."""
+    return hashlib.sha256(core_metadata).hexdigest() if core_metadata else None

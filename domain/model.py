@@ -81,6 +81,9 @@ class Project:
     updated_at: datetime | None = None
     created_by: str | None = None
     id: int | None = None
+    # Grows whenever a package is added to or deleted from the project: the key under
+    # which the rendered package list (the index root) can be reused.
+    index_serial: int = 0
 
 
 @dataclass
@@ -156,6 +159,7 @@ class Distribution:
     packagetype: str = "sdist"
     requires_python: str | None = None
     core_metadata: bytes | None = None  # the wheel's METADATA (PEP 658), when extracted
+    metadata_sha256: str | None = None  # of core_metadata: index pages show it (PEP 714)
     yanked: bool = False
     yanked_reason: str | None = None
     deleted_at: datetime | None = None

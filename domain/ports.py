@@ -238,11 +238,13 @@ class PackageRepository(abc.ABC):
 
     @abc.abstractmethod
     def add(self, package: Package) -> Package:
-        """Insert; returns it with ``id`` set. Raises ``AlreadyExists``."""
+        """Insert; returns it with ``id`` set and the project's ``index_serial`` bumped.
+        Raises ``AlreadyExists``."""
 
     @abc.abstractmethod
     def delete(self, package_id: int) -> None:
-        """Delete the package row with its tags, versions, uploads and distributions."""
+        """Delete the package row with its tags, versions, uploads and distributions, and
+        bump its project's ``index_serial``."""
 
     @abc.abstractmethod
     def list(
@@ -424,8 +426,9 @@ class DistributionRepository(abc.ABC):
         """Store yanked, yanked_reason, deleted_at, artifact_id, upload_id, metadata."""
 
     @abc.abstractmethod
-    def list_live(self, package_id: int) -> list[Distribution]:
-        """Files not deleted, ordered by version then filename."""
+    def list_live(self, package_id: int, *, with_metadata: bool = True) -> list[Distribution]:
+        """Files not deleted, ordered by version then filename. ``with_metadata=False``
+        leaves ``core_metadata`` unread (None) for display: never ``update()`` those."""
 
     @abc.abstractmethod
     def find_by_artifact(

@@ -46,11 +46,9 @@ class SqlDistributionRepository(SqlRepository, DistributionRepository):
         statement = update(distributions).where(distributions.c.id == distribution.id)
         self._execute(statement.values(_values(distribution)))
 
-    def list_live(self, package_id: int) -> list[Distribution]:
-        query = select(distributions).where(
-            distributions.c.package_id == package_id, distributions.c.deleted_at.is_(None)
-        )
-        found = [rows.distribution(row) for row in self._execute(query)]
+    def list_live(self, package_id: int, *, with_metadata: bool = True) -> list[Distribution]:
+        query = _LIVE_FILES if with_metadata else _LIVE_FILES_WITHOUT_METADATA
+        found = [rows.distribution(row) for row in self._execute(query, {"package_id": package_id})]
         return sorted(found, key=release_order)
 
     def find_by_artifact(
@@ -60,6 +58,16 @@ class SqlDistributionRepository(SqlRepository, DistributionRepository):
         row = self._execute(_LIVE_FILE, params).first()
         return rows.distribution(row) if row else None
 
+
+_LIVE = (
+    distributions.c.package_id == bindparam("package_id"),
+    distributions.c.deleted_at.is_(None),
+)
+_LIVE_FILES = select(distributions).where(*_LIVE)
+# An index page prints each file's metadata digest, never the metadata: leave it unread.
+_LIVE_FILES_WITHOUT_METADATA = select(
+    *(column for column in distributions.c if column.name != "core_metadata")
+).where(*_LIVE)
 
 # Every /files/ download looks a file up: built once, with bound parameters.
 _LIVE_FILE = (
@@ -90,7 +98,8 @@ def _values(distribution: Distribution) -> dict[str, Any]:
         "version": distribution.version, "artifact_id": distribution.artifact_id,
         "upload_id": distribution.upload_id, "packagetype": distribution.packagetype,
         "requires_python": distribution.requires_python,
-        "core_metadata": distribution.core_metadata, "yanked": distribution.yanked,
+        "core_metadata": distribution.core_metadata,
+        "metadata_sha256": distribution.metadata_sha256, "yanked": distribution.yanked,
         "yanked_reason": distribution.yanked_reason, "deleted_at": distribution.deleted_at,
         "size": distribution.size,
     }  # fmt: skip

@@ -76,6 +76,12 @@ _PACKAGE_COLUMNS = select(packages, projects.c.name.label("project_name")).join(
 )
 
 
+_BUMP_INDEX_SERIAL = (
+    update(projects)
+    .where(projects.c.id == bindparam("project_id"))
+    .values(index_serial=projects.c.index_serial + 1)
+)
+
 _PACKAGE_BY_NAME = _PACKAGE_COLUMNS.where(
     packages.c.project_id == bindparam("project_id"), packages.c.name == bindparam("name")
 )
@@ -97,10 +103,16 @@ class SqlPackageRepository(SqlRepository, PackageRepository):
         if new_id is None:
             raise AlreadyExists(f"Package '{package.name}' already exists in this project.")
         package.id = new_id
+        self._execute(_BUMP_INDEX_SERIAL, {"project_id": package.project_id})
         return package
 
     def delete(self, package_id: int) -> None:
+        owner = select(packages.c.project_id).where(packages.c.id == package_id)
+        project_id = self._execute(owner).scalar()
+        if project_id is None:
+            return
         self._execute(delete(packages).where(packages.c.id == package_id))
+        self._execute(_BUMP_INDEX_SERIAL, {"project_id": project_id})
 
     def list(
         self, project_id: int, *, search: str | None, format: str | None, limit: int,

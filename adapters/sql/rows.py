@@ -26,7 +26,7 @@ def project(row: Any) -> Project:
     return Project(
         id=row.id, name=row.name, description=row.description, is_public=row.is_public,
         allow_overwrite=row.allow_overwrite, created_at=row.created_at,
-        updated_at=row.updated_at, created_by=row.created_by,
+        updated_at=row.updated_at, created_by=row.created_by, index_serial=row.index_serial,
     )  # fmt: skip
 
 
@@ -83,7 +83,8 @@ def distribution(row: Any) -> Distribution:
         id=row.id, package_id=row.package_id, filename=row.filename, version=row.version,
         artifact_id=row.artifact_id, upload_id=row.upload_id, created_at=row.created_at,
         packagetype=row.packagetype, requires_python=row.requires_python,
-        core_metadata=_bytes(row.core_metadata), yanked=row.yanked, yanked_reason=row.yanked_reason,
+        core_metadata=_bytes(row._mapping.get("core_metadata")),
+        metadata_sha256=row.metadata_sha256, yanked=row.yanked, yanked_reason=row.yanked_reason,
         deleted_at=row.deleted_at, size=row.size,
     )  # fmt: skip
 

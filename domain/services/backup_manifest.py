@@ -11,6 +11,7 @@ import base64
 from datetime import datetime
 from typing import Any
 
+from domain.distributions import metadata_digest
 from domain.errors import InvalidInput
 from domain.model import Artifact, Distribution, TagChange, Upload, Version, VersionSource
 
@@ -126,6 +127,7 @@ def distribution_from_dict(
     package_id: int, data: dict[str, Any], upload_id: int | None
 ) -> Distribution:
     metadata = data.get("core_metadata")
+    core = base64.b64decode(metadata) if metadata else None
     return Distribution(
         package_id=package_id,
         filename=data["filename"],
@@ -135,7 +137,8 @@ def distribution_from_dict(
         created_at=parse_when(data["created_at"]),
         packagetype=data.get("packagetype", "sdist"),
         requires_python=data.get("requires_python"),
-        core_metadata=base64.b64decode(metadata) if metadata else None,
+        core_metadata=core,
+        metadata_sha256=metadata_digest(core),
         yanked=bool(data.get("yanked")),
         yanked_reason=data.get("yanked_reason"),
         size=int(data.get("size") or 0),

@@ -129,9 +129,9 @@ class FakeDistributionRepository(FakeRepository, ports.DistributionRepository):
                 )  # fmt: skip
                 return
 
-    def list_live(self, package_id: int) -> list[Distribution]:
+    def list_live(self, package_id: int, *, with_metadata: bool = True) -> list[Distribution]:
         found = [
-            utc_copy(d)
+            utc_copy(d) if with_metadata else replace(utc_copy(d), core_metadata=None)
             for k, d in self._db.distributions.items()
             if k[0] == package_id and d.deleted_at is None
         ]

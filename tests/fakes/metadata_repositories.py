@@ -102,10 +102,15 @@ class FakePackageRepository(FakeRepository, ports.PackageRepository):
         package.id = self._db.next_id()
         self._db.packages[package.id] = utc_copy(package)
         self._db.serials[package.id] = 0
+        self._db.projects[package.project_id].index_serial += 1
         return package
 
     def delete(self, package_id: int) -> None:
+        package = self._db.packages.get(package_id)
+        if package is None:
+            return
         self._db.delete_package(package_id)
+        self._db.projects[package.project_id].index_serial += 1
 
     def list(
         self, project_id: int, *, search: str | None, format: str | None, limit: int,

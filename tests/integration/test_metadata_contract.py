@@ -233,6 +233,27 @@ def test_packages_are_added_listed_and_serialised(uow: UnitOfWork) -> None:
         assert uow.packages.names(package.project_id, format="pypi") == ["pkg"]
 
 
+def test_adding_or_deleting_a_package_bumps_its_project_index_serial(uow: UnitOfWork) -> None:
+    package = seed(uow)  # adds one package
+    seed(uow, project="elsewhere")
+    with uow:
+        assert uow.projects.get("proj").index_serial == 1
+        other = uow.packages.add(Package(package.project_id, "other", created_at=T0))
+        assert uow.projects.get("proj").index_serial == 2
+        uow.packages.delete(other.id)
+        uow.packages.delete(other.id)  # already gone: nothing changes
+        uow.commit()
+    with uow:
+        assert uow.projects.get("proj").index_serial == 3
+        assert uow.projects.get("elsewhere").index_serial == 1
+        project = uow.projects.get("proj")
+        project.description, project.index_serial = "edited", 99
+        uow.projects.update(project)  # the serial is the store's to keep, not the caller's
+        uow.commit()
+    with uow:
+        assert uow.projects.get("proj").index_serial == 3
+
+
 def _fill(uow: UnitOfWork, package: Package) -> None:
     up = upload(uow, package, 1)
     uow.tags.set(package.id, "latest", up.artifact_id, T0, "alice")
@@ -452,6 +473,26 @@ def test_a_filename_exists_once_and_its_tombstone_stays(uow: UnitOfWork) -> None
             uow.distributions.add(
                 Distribution(package.id, wheel.filename, "1.0", up.artifact_id, None, T0)
             )
+
+
+def test_live_files_can_be_listed_without_their_metadata(uow: UnitOfWork) -> None:
+    package = seed(uow)
+    metadata = b"Metadata-Version: 2.1\nName: pkg\n"
+    with uow:
+        up = upload(uow, package, 1)
+        uow.distributions.add(
+            Distribution(
+                package.id, "pkg-1.0-py3-none-any.whl", "1.0", up.artifact_id, up.id, T0,
+                "bdist_wheel", core_metadata=metadata, metadata_sha256="d" * 64,
+            )
+        )  # fmt: skip
+        uow.commit()
+    with uow:
+        (full,) = uow.distributions.list_live(package.id)
+        (light,) = uow.distributions.list_live(package.id, with_metadata=False)
+        assert (full.core_metadata, full.metadata_sha256) == (metadata, "d" * 64)
+        assert (light.core_metadata, light.metadata_sha256) == (None, "d" * 64)
+        assert light.filename == full.filename and light.upload_id == full.upload_id
 
 
 def test_live_files_are_ordered_by_release_then_filename(uow: UnitOfWork) -> None:

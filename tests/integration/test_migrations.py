@@ -3,6 +3,7 @@ PostgreSQL, and running them again (as every worker does on start) changes nothi
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -10,13 +11,15 @@ from datetime import UTC, datetime
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData, inspect
+from sqlalchemy import Column, Connection, Integer, MetaData, inspect
+from sqlalchemy import column as sa_column
+from sqlalchemy import table as sa_table
 
 from adapters.database import create_engine_for
 from adapters.migrations import current, head, upgrade
 from adapters.orm import metadata
 from adapters.unit_of_work import SqlAlchemyUnitOfWork
-from domain.model import Artifact, LoginSession, Package, Project, Upload, User
+from domain.model import LoginSession, Package
 from tests.harness.postgres import fresh_database
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -78,27 +81,73 @@ def test_workers_starting_together_migrate_once(database_url: str) -> None:
 
 
 def test_upgrading_from_the_first_migration_keeps_existing_data(database_url: str) -> None:
-    """A database made by the first release, with data in it, upgraded to head."""
+    """A database made by the first release, with data in it, upgraded to head.
+
+    The rows are written with plain SQL: today's repositories speak today's schema."""
     upgrade(database_url, "0001")
     engine = create_engine_for(database_url)
     try:
-        with SqlAlchemyUnitOfWork(engine) as uow:
-            user = uow.users.add(User("keeper", "hash", created_at=T0))
-            project = uow.projects.add(Project("kept", created_at=T0, updated_at=T0))
-            package = uow.packages.add(Package(project.id, "pkg", created_at=T0))
-            uow.artifacts.add_reference(Artifact("a" * 64, 3, "x/y", "m", "s", "b", T0))
-            uow.uploads.add(Upload(package.id, "a" * 64, "file.bin", T0, uploader="keeper"))
-            uow.tags.set(package.id, "latest", "a" * 64, T0, "keeper")
-            uow.commit()
+        with engine.begin() as connection:
+            ids = _insert_first_release_rows(connection)
         upgrade(database_url)
         assert current(database_url) == head()
         with SqlAlchemyUnitOfWork(engine) as uow:
-            assert uow.users.get("keeper").id == user.id
-            kept = uow.packages.get(project.id, "pkg")
+            assert uow.users.get("keeper").id == ids["user"]
+            kept = uow.packages.get(ids["project"], "pkg")
+            assert uow.projects.get("kept").index_serial == 0
             assert uow.artifacts.get("a" * 64).ref_count == 1
             assert uow.tags.get(kept.id, "latest").artifact_id == "a" * 64
             assert uow.uploads.latest_for_artifact(kept.id, "a" * 64).original_name == "file.bin"
-            uow.sessions.add(LoginSession("t" * 64, user.id, T0, T0))  # the new table works
+            (wheel,) = uow.distributions.list_live(kept.id)
+            assert wheel.core_metadata == METADATA
+            assert wheel.metadata_sha256 == hashlib.sha256(METADATA).hexdigest()  # backfilled
+            uow.sessions.add(LoginSession("t" * 64, ids["user"], T0, T0))  # the new table works
+            uow.packages.add(Package(ids["project"], "newer", created_at=T0))
             uow.commit()
+        with SqlAlchemyUnitOfWork(engine) as uow:
+            assert uow.projects.get("kept").index_serial == 1  # the new column counts
     finally:
         engine.dispose()
+
+
+METADATA = b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n"
+
+
+def _insert_first_release_rows(connection: Connection) -> dict[str, int]:
+    def insert(table: str, **values: object) -> int | None:
+        """Only the named columns, typed as today (dates as stored), no defaults."""
+        model = metadata.tables[table]
+        target = sa_table(table, *(sa_column(name, model.c[name].type) for name in {"id", *values}))
+        statement = target.insert().values(values)
+        if isinstance(model.c.id.type, Integer):
+            return connection.execute(statement.returning(target.c.id)).scalar()
+        connection.execute(statement)
+        return None
+
+    user = insert("users", username="keeper", password_hash="hash", is_admin=False, created_at=T0)
+    project = insert(
+        "projects", name="kept", description="", is_public=True, allow_overwrite=False,
+        created_at=T0, updated_at=T0,
+    )  # fmt: skip
+    package = insert(
+        "packages", project_id=project, name="pkg", format="pypi", description="",
+        created_at=T0, updated_at=T0, serial=1,
+    )  # fmt: skip
+    insert(
+        "artifacts", id="a" * 64, size=3, content_type="x/y", md5="m", sha1="s",
+        blake2b_256="b", ref_count=1, created_at=T0,
+    )  # fmt: skip
+    upload = insert(
+        "uploads", package_id=package, artifact_id="a" * 64, original_name="file.bin",
+        created_at=T0, uploader="keeper",
+    )  # fmt: skip
+    insert(
+        "tags", package_id=package, name="latest", artifact_id="a" * 64, created_at=T0,
+        updated_at=T0,
+    )  # fmt: skip
+    insert(
+        "distributions", package_id=package, filename="pkg-1.0-py3-none-any.whl",
+        version="1.0", artifact_id="a" * 64, upload_id=upload, created_at=T0,
+        packagetype="bdist_wheel", core_metadata=METADATA, yanked=False, size=3,
+    )  # fmt: skip
+    return {"user": user, "project": project, "package": package}

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.services.pypi.index import IndexFile, ProjectPage, RootPage
+from domain.services.pypi.index import IndexFile, ProjectPage, RootKey, RootPage
 from entrypoints.http.pypi import html
 from entrypoints.http.pypi import json as json_renderer
 from entrypoints.http.pypi.negotiation import HTML_V1, JSON_V1, TEXT_HTML, choose_media_type
@@ -47,7 +47,7 @@ def test_html_links_carry_hash_metadata_and_version_meta() -> None:
 
 
 def test_root_html_escapes_names() -> None:
-    assert "&lt;b&gt;" in html.render_root(RootPage(("<b>",)))
+    assert "&lt;b&gt;" in html.render_root(RootPage(("<b>",), RootKey(1, 0)))
 
 
 def test_json_follows_pep_691_and_700() -> None:

@@ -3,10 +3,13 @@ ArchiveMetadataReader."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from adapters.package_metadata import ArchiveMetadataReader
 from domain.errors import FileExists, InvalidInput, NotFound, Unauthenticated
+from domain.services.projects import delete_package
 from domain.services.pypi import index, manage
 from domain.services.pypi.checks import DistributionUpload
 from domain.services.pypi.upload import upload_distribution
@@ -39,7 +42,14 @@ def test_the_first_upload_creates_the_package_and_records_the_release(pypi, tmp_
     listed = page(pypi)
     assert (result.package, result.duplicate, listed.versions) == ("demo", False, ("1.0.0",))
     (file,) = listed.files
-    assert (file.requires_python, file.metadata_sha256 is not None) == (">=3.9", True)
+    metadata = index.core_metadata(
+        pypi.uow(), actor=None, project="proj", sha256=file.sha256, filename=file.filename
+    )
+    assert b"Name: Demo" in metadata
+    assert (file.requires_python, file.metadata_sha256) == (
+        ">=3.9",
+        hashlib.sha256(metadata).hexdigest(),
+    )
     assert pypi.artifact(result.sha256).ref_count == 1 and pypi.blobs.exists(result.sha256)
     assert pypi.blobs.staged == {}
 
@@ -126,6 +136,22 @@ def test_changes_advance_the_serial_behind_the_etag(pypi, tmp_path) -> None:
     assert page(pypi).serial > before
 
 
+def test_the_root_key_moves_with_the_package_list_only(pypi, tmp_path) -> None:
+    def key() -> index.RootKey:
+        return index.root_page_key(pypi.uow(), actor=None, project="proj")
+
+    empty = key()
+    upload(pypi, write_wheel(tmp_path / "a", "demo", "1.0.0"))
+    with_demo = key()
+    upload(pypi, write_wheel(tmp_path / "b", "demo", "1.0.1"), version="1.0.1")  # same list
+    assert key() == with_demo != empty
+    root = index.root_page(pypi.uow(), actor=None, project="proj")
+    assert (root.names, root.key) == (("demo",), with_demo)
+    delete_package(pypi.uow(), pypi.clock, actor=pypi.admin, project="proj", name="demo")
+    assert key() not in (empty, with_demo)
+    assert index.root_page(pypi.uow(), actor=None, project="proj").names == ()
+
+
 def test_a_private_index_is_401_for_anonymous_and_404_for_outsiders(pypi, tmp_path) -> None:
     pypi.project("secret", public=False)
     with pytest.raises(Unauthenticated):
@@ -134,6 +160,8 @@ def test_a_private_index_is_401_for_anonymous_and_404_for_outsiders(pypi, tmp_pa
         index.root_page(pypi.uow(), actor=None, project="nothing-here")
     with pytest.raises(NotFound):
         index.root_page(pypi.uow(), actor=pypi.add_user("bob"), project="secret")
+    with pytest.raises(Unauthenticated):  # the cache key is guarded like the page
+        index.root_page_key(pypi.uow(), actor=None, project="secret")
 
 
 def test_an_sdist_without_the_form_field_gets_requires_python_from_its_pkg_info(

@@ -8,7 +8,6 @@ exists, so a 401 reveals nothing; an authenticated non-member gets ``NotFound``.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,8 +43,18 @@ class ProjectPage:
 
 
 @dataclass(frozen=True)
+class RootKey:
+    """What the index root's content depends on: the project's package list, whose
+    serial grows with every package added or deleted."""
+
+    project_id: int
+    serial: int
+
+
+@dataclass(frozen=True)
 class RootPage:
     names: tuple[str, ...]
+    key: RootKey  # read before the names: the names are at least this new
 
 
 def index_project(uow: UnitOfWork, actor: Principal | None, name: str) -> Project:
@@ -58,11 +67,21 @@ def index_project(uow: UnitOfWork, actor: Principal | None, name: str) -> Projec
     raise NotFound(f"Project '{name}' not found.")
 
 
+def root_page_key(uow: UnitOfWork, *, actor: Principal | None, project: str) -> RootKey:
+    """The current key of the index root, without listing its packages (for caching)."""
+    with uow:
+        owner = index_project(uow, actor, project)
+        return RootKey(owner.id, owner.index_serial)
+
+
 def root_page(uow: UnitOfWork, *, actor: Principal | None, project: str) -> RootPage:
     """Every Python package of the project (PEP 503 root)."""
     with uow:
         owner = index_project(uow, actor, project)
-        return RootPage(names=tuple(uow.packages.names(owner.id, format="pypi")))
+        return RootPage(
+            names=tuple(uow.packages.names(owner.id, format="pypi")),
+            key=RootKey(owner.id, owner.index_serial),
+        )
 
 
 def project_page(
@@ -71,7 +90,7 @@ def project_page(
     """The live files of one package with what PEP 503/592/658/691/700 show of them."""
     with uow:
         package = index_package(uow, actor, project, name)
-        files = tuple(_index_file(d) for d in live_files(uow, package))
+        files = tuple(_index_file(d) for d in live_files(uow, package, with_metadata=False))
         return ProjectPage(
             name=package.name,
             files=files,
@@ -144,7 +163,6 @@ def release_file(uow: UnitOfWork, package: Package, version: str, filename: str)
 
 
 def _index_file(distribution: Distribution) -> IndexFile:
-    metadata = distribution.core_metadata
     return IndexFile(
         filename=distribution.filename,
         version=distribution.version,
@@ -154,5 +172,5 @@ def _index_file(distribution: Distribution) -> IndexFile:
         requires_python=distribution.requires_python,
         yanked=distribution.yanked,
         yanked_reason=distribution.yanked_reason,
-        metadata_sha256=hashlib.sha256(metadata).hexdigest() if metadata else None,
+        metadata_sha256=distribution.metadata_sha256,
     )

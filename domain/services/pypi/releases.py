@@ -20,9 +20,12 @@ def is_live(distribution: Distribution) -> bool:
     return distribution.deleted_at is None and distribution.upload_id is not None
 
 
-def live_files(uow: UnitOfWork, package: Package, version: str | None = None) -> list[Distribution]:
+def live_files(
+    uow: UnitOfWork, package: Package, version: str | None = None, *, with_metadata: bool = True
+) -> list[Distribution]:
     """The package's live files in release order, optionally of one version only."""
-    found = [d for d in uow.distributions.list_live(package.id) if is_live(d)]
+    listed = uow.distributions.list_live(package.id, with_metadata=with_metadata)
+    found = [d for d in listed if is_live(d)]
     return [d for d in found if version is None or d.version == version]
 
 

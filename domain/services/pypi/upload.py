@@ -19,7 +19,7 @@ from datetime import datetime
 
 from domain import names
 from domain.access import Principal, require_role
-from domain.distributions import DistributionFile
+from domain.distributions import DistributionFile, metadata_digest
 from domain.errors import AlreadyExists, DomainError, FileExists
 from domain.model import (
     Artifact,
@@ -89,6 +89,7 @@ def upload_distribution(
                 core,
             ),
             core_metadata=core,
+            metadata_sha256=metadata_digest(core),
             size=staged.size,
         )
         return _record(uow, blobs, actor, upload.project, parsed.name, new, staged)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
 from flask import Response, request
 from werkzeug.exceptions import NotAcceptable
 
-from domain.services.pypi.index import PageKey, ProjectPage, RootPage
+from domain.services.pypi.index import PageKey, ProjectPage, RootKey, RootPage
 from entrypoints.http.pypi import html, json
 from entrypoints.http.pypi.negotiation import JSON_V1, TEXT_HTML, choose_media_type
 from entrypoints.http.pypi.page_cache import RenderedPages
@@ -29,16 +28,19 @@ def negotiated_media_type() -> str:
     return media
 
 
-def root_response(page: RootPage, media: str) -> Response:
-    names = "\n".join(page.names)
-    etag = hashlib.sha256(f"{media}\n{names}".encode()).hexdigest()[:32]
+def root_response(key: RootKey, media: str, build: Callable[[], RootPage]) -> Response:
+    """The index root for ``key``: a 304, a cached rendering, or a fresh one from
+    ``build()``."""
+    etag = _root_etag(key, media)
     if request.if_none_match.contains(etag):
         return _not_modified(etag)
-    body = _PAGES.get(("root", etag))
+    body = _PAGES.get((key, media))
     if body is None:
+        page = build()  # may have moved on since the key was read: file it under its own
+        key, etag = page.key, _root_etag(page.key, media)
         rendered = json.render_root(page) if media == JSON_V1 else html.render_root(page)
         body = rendered.encode()
-        _PAGES.put(("root", etag), body)
+        _PAGES.put((key, media), body)
     return _conditional(body, media, etag)
 
 
@@ -56,6 +58,10 @@ def project_response(key: PageKey, media: str, build: Callable[[], ProjectPage])
         body = rendered.encode()
         _PAGES.put((key, media), body)
     return _conditional(body, media, etag)
+
+
+def _root_etag(key: RootKey, media: str) -> str:
+    return f"r{key.project_id}.{key.serial}.{_kind(media)}"
 
 
 def _project_etag(key: PageKey, media: str) -> str:

@@ -29,10 +29,9 @@ METADATA_SUFFIX = ".metadata"
 @index_route(bp, "/simple/", methods=["GET", "HEAD"])
 def root(project: str | None) -> Response:
     media = negotiated_media_type()
-    page = index.root_page(
-        request_uow(), actor=current_principal(), project=project_or_default(project)
-    )
-    return root_response(page, media)
+    where = {"actor": current_principal(), "project": project_or_default(project)}
+    key = index.root_page_key(request_uow(), **where)
+    return root_response(key, media, lambda: index.root_page(request_uow(), **where))
 
 
 @index_route(bp, "/simple/<name>/", methods=["GET", "HEAD"])
