@@ -237,6 +237,12 @@ class PackageRepository(abc.ABC):
         """The package of that name in the project, or None."""
 
     @abc.abstractmethod
+    def find(self, project_name: str, name: str) -> tuple[Project, Package | None] | None:
+        """The project of that name with its package of that name (None when missing),
+        in one read: every index page and file request starts here. None when the
+        project does not exist."""
+
+    @abc.abstractmethod
     def add(self, package: Package) -> Package:
         """Insert; returns it with ``id`` set and the project's ``index_serial`` bumped.
         Raises ``AlreadyExists``."""

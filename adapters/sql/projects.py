@@ -11,7 +11,7 @@ from adapters.orm import memberships, packages, projects
 from adapters.sql import rows
 from adapters.sql.base import SqlRepository
 from domain.errors import AlreadyExists
-from domain.model import Package, Project
+from domain.model import Package, PackageFormat, Project
 from domain.ports import PackageRepository, ProjectRepository
 
 # The hottest lookups (every index page, download and file) are built once with bound
@@ -82,6 +82,17 @@ _BUMP_INDEX_SERIAL = (
     .values(index_serial=projects.c.index_serial + 1)
 )
 
+_PROJECT_WITH_PACKAGE = (
+    select(projects, *(column.label(f"package_{column.name}") for column in packages.c))
+    .select_from(
+        projects.outerjoin(
+            packages,
+            (packages.c.project_id == projects.c.id) & (packages.c.name == bindparam("name")),
+        )
+    )
+    .where(projects.c.name == bindparam("project"))
+)
+
 _PACKAGE_BY_NAME = _PACKAGE_COLUMNS.where(
     packages.c.project_id == bindparam("project_id"), packages.c.name == bindparam("name")
 )
@@ -91,6 +102,21 @@ class SqlPackageRepository(SqlRepository, PackageRepository):
     def get(self, project_id: int, name: str) -> Package | None:
         row = self._execute(_PACKAGE_BY_NAME, {"project_id": project_id, "name": name}).first()
         return rows.package(row) if row else None
+
+    def find(self, project_name: str, name: str) -> tuple[Project, Package | None] | None:
+        row = self._execute(_PROJECT_WITH_PACKAGE, {"project": project_name, "name": name}).first()
+        if row is None:
+            return None
+        project = rows.project(row)
+        if row.package_id is None:
+            return project, None
+        package = Package(
+            id=row.package_id, project_id=project.id, name=row.package_name,
+            format=PackageFormat(row.package_format), description=row.package_description,
+            created_at=row.package_created_at, project_name=project.name,
+            serial=row.package_serial,
+        )  # fmt: skip
+        return project, package
 
     def add(self, package: Package) -> Package:
         values = {

@@ -89,6 +89,10 @@ class FakePackageRepository(FakeRepository, ports.PackageRepository):
         ]
         return self._out(found[0]) if found else None
 
+    def find(self, project_name: str, name: str) -> tuple[Project, Package | None] | None:
+        project = FakeProjectRepository(self._uow).get(project_name)
+        return None if project is None else (project, self.get(project.id, name))
+
     def _out(self, package: Package) -> Package:
         return replace(
             package,

@@ -233,6 +233,18 @@ def test_packages_are_added_listed_and_serialised(uow: UnitOfWork) -> None:
         assert uow.packages.names(package.project_id, format="pypi") == ["pkg"]
 
 
+def test_a_project_and_its_package_are_found_in_one_read(uow: UnitOfWork) -> None:
+    package = seed(uow, is_public=False)
+    with uow:
+        uow.packages.touch(package.id, T0)
+        project, found = uow.packages.find("proj", "pkg")
+        assert (project.id, project.name, project.is_public) == (package.project_id, "proj", False)
+        assert found == uow.packages.get(package.project_id, "pkg")
+        assert (found.serial, found.project_name, found.format) == (1, "proj", PackageFormat.PYPI)
+        assert uow.packages.find("proj", "missing") == (project, None)
+        assert uow.packages.find("missing", "pkg") is None
+
+
 def test_adding_or_deleting_a_package_bumps_its_project_index_serial(uow: UnitOfWork) -> None:
     package = seed(uow)  # adds one package
     seed(uow, project="elsewhere")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NoReturn
 
 from domain.access import Principal, can_read
 from domain.errors import NotFound, Unauthenticated
@@ -62,9 +63,13 @@ def index_project(uow: UnitOfWork, actor: Principal | None, name: str) -> Projec
     project = uow.projects.get(name)
     if project is not None and can_read(uow, actor, project):
         return project
+    _refuse(actor, name)
+
+
+def _refuse(actor: Principal | None, project: str) -> NoReturn:
     if actor is None:
-        raise Unauthenticated(f"The index '{name}' needs credentials.")
-    raise NotFound(f"Project '{name}' not found.")
+        raise Unauthenticated(f"The index '{project}' needs credentials.")
+    raise NotFound(f"Project '{project}' not found.")
 
 
 def root_page_key(uow: UnitOfWork, *, actor: Principal | None, project: str) -> RootKey:
@@ -119,8 +124,10 @@ def project_page_key(
 
 
 def index_package(uow: UnitOfWork, actor: Principal | None, project: str, name: str) -> Package:
-    owner = index_project(uow, actor, project)
-    package = uow.packages.get(owner.id, normalize_pypi_name(name))
+    found = uow.packages.find(project, normalize_pypi_name(name))
+    owner, package = found if found is not None else (None, None)
+    if owner is None or not can_read(uow, actor, owner):
+        _refuse(actor, project)
     if package is None or package.format is not PackageFormat.PYPI:
         raise NotFound(f"No Python package '{name}' in project '{project}'.")
     package.project_name = owner.name
