@@ -5,6 +5,8 @@
 - copying bytes over a loopback TCP socket (what any HTTP transfer costs);
 - a one-thread Python "hash-and-write sink": accept a TCP connection, read 1 MiB at a
   time, SHA-256 it, write it to a file, fsync. The simplest correct upload server.
+- the same sink updating the four digests Orchard records for every artifact (SHA-256,
+  MD5, SHA-1, BLAKE2b-256) on each chunk: the simplest server doing Orchard's work.
 - ``sha256sum`` and ``cp`` of the same file on the same disk (issue #2's yardstick).
 """
 
@@ -22,6 +24,17 @@ from pathlib import Path
 from benchmarks.stats import mb_per_s
 
 CHUNK = 1024 * 1024
+
+SINK = "hash-and-write sink, one Python thread"
+FOUR_DIGEST_SINK = "hash-and-write sink, four digests, one Python thread"
+SHA256_ONLY = (hashlib.sha256,)
+# What Orchard records for every artifact (adapters/hashing.py), made the same way.
+FOUR_DIGESTS = (
+    hashlib.sha256,
+    lambda: hashlib.md5(usedforsecurity=False),
+    lambda: hashlib.sha1(usedforsecurity=False),
+    lambda: hashlib.blake2b(digest_size=32),
+)
 
 
 def describe() -> dict[str, object]:
@@ -93,15 +106,17 @@ def loopback_rate(source: Path) -> float:
     return _time_transfer(source, drain)
 
 
-def sink_rate(source: Path, directory: Path) -> float:
-    """The one-thread hash-and-write sink: recv, sha256, write, fsync."""
+def sink_rate(source: Path, directory: Path, digests=SHA256_ONLY) -> float:
+    """The one-thread hash-and-write sink: recv, update each of ``digests`` (constructors,
+    SHA-256 alone by default; ``FOUR_DIGESTS`` for Orchard's work), write, fsync."""
     target = directory / "sink.bin"
 
     def sink(conn: socket.socket) -> None:
-        digest = hashlib.sha256()
+        hashes = [make() for make in digests]
         with open(target, "wb") as out:
             while data := conn.recv(CHUNK):
-                digest.update(data)
+                for digest in hashes:
+                    digest.update(data)
                 out.write(data)
             out.flush()
             os.fsync(out.fileno())

@@ -45,7 +45,7 @@ class Recorder:
                 "runs": len(values),
             }
         )
-        print(f"  {scenario:<34} {server:<20} {metric:<14} {value!s:>10}", flush=True)
+        print(f"  {scenario:<34} {server:<26} {metric:<14} {value!s:>10}", flush=True)
         return value
 
     def compare(

@@ -18,7 +18,7 @@ from benchmarks import dists, machine, report, scenarios_generic, system_package
 from benchmarks.backends import Moto, Postgres, postgres_problem
 from benchmarks.record import Recorder
 from benchmarks.servers import Nginx, Orchard
-from benchmarks.targets import EMBEDDED, S3
+from benchmarks.targets import EMBEDDED, NGINX, S3
 from benchmarks.util import ROOT, WORK
 
 
@@ -45,14 +45,15 @@ def limits(rec: Recorder, big, work) -> None:
     found["loopback TCP copy (sendfile -> recv_into)"] = max(
         machine.loopback_rate(big) for _ in range(2)
     )
-    found["hash-and-write sink, one Python thread"] = max(
-        machine.sink_rate(big, work) for _ in range(2)
+    found[machine.SINK] = max(machine.sink_rate(big, work) for _ in range(2))
+    found[machine.FOUR_DIGEST_SINK] = max(
+        machine.sink_rate(big, work, machine.FOUR_DIGESTS) for _ in range(2)
     )
     sha, cp = machine.sha256sum_rate(big), machine.cp_rate(big, work)
     found["sha256sum"], found["cp + sync"] = sha, cp
     found["sha256sum then cp+sync, together"] = 1 / (1 / sha + 1 / cp)
     for name, value in found.items():
-        print(f"  {name:<44} {value:8.0f} MB/s", flush=True)
+        print(f"  {name:<52} {value:8.0f} MB/s", flush=True)
 
 
 def start_orchards(rec: Recorder, work, stack: contextlib.ExitStack, no_s3: bool) -> dict:
@@ -81,7 +82,7 @@ def start_nginx(rec: Recorder, work, static_root, stack: contextlib.ExitStack):
     if problem:
         rec.skip(f"nginx: {problem}")
         return None
-    nginx = Nginx("nginx (static)", work / "nginx", static_root)
+    nginx = Nginx(NGINX, work / "nginx", static_root)
     nginx.start()
     stack.callback(nginx.stop)
     rec.data["versions"]["nginx"] = nginx.version

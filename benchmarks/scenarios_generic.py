@@ -7,6 +7,7 @@ from pathlib import Path
 
 from benchmarks import transfer
 from benchmarks.record import Recorder, alternate
+from benchmarks.targets import NGINX
 
 
 def prepare(orchard) -> str:
@@ -45,7 +46,7 @@ def big_files(rec: Recorder, orchards: dict, nginx, moto, big: Path, rounds: int
         for name, server in orchards.items()
     }
     if nginx is not None:
-        downloads["nginx (static)"] = lambda i: transfer.curl_download(
+        downloads[NGINX] = lambda i: transfer.curl_download(
             nginx, f"{nginx.base}/files/big.bin", size
         )
     if bucket:

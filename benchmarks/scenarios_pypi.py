@@ -2,10 +2,16 @@
 
 Every server gets the same files. Orchard's index is required; when it does not answer
 ``GET /simple/`` the whole section is skipped with the reason.
+
+nginx serves two static copies of the index: "nginx (static)" has the PEP 658/714
+metadata files Orchard advertises (the same index, the floor the targets are judged
+against); "nginx (static, no PEP 658)", a second nginx, has none, so pip fetches one URL
+less per file from it. The second only runs the pip scenarios, where that URL counts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -18,9 +24,9 @@ from pathlib import Path
 from benchmarks import load, pypi_data
 from benchmarks.record import Recorder, alternate
 from benchmarks.rss import TreeSampler
-from benchmarks.servers import Devpi, PypiServer
+from benchmarks.servers import Devpi, Nginx, PypiServer
 from benchmarks.stats import mb_per_s
-from benchmarks.targets import EMBEDDED
+from benchmarks.targets import EMBEDDED, NGINX, NGINX_PLAIN
 from benchmarks.util import VENV_BIN, WORK, run
 
 
@@ -41,33 +47,40 @@ def run_all(rec: Recorder, orchard, nginx, static_root: Path, work: Path, args) 
     rounds = args.rounds
     groups = pypi_data.build(WORK / "dists", rounds, 20 if args.quick else 200)
     servers = {EMBEDDED: orchard}
-    try:
+    with contextlib.ExitStack() as stack:
         for peer in (PypiServer("pypiserver", work / "pypiserver"), Devpi("devpi", work / "devpi")):
             servers[peer.name] = peer
+            stack.callback(peer.stop)
             peer.start()
             rec.data["versions"][peer.name] = peer.version
-        _scenarios(rec, servers, nginx, static_root, groups, rounds, args.quick, work)
-    finally:
-        for name, server in servers.items():
-            if name != EMBEDDED:
-                server.stop()
+        floors = {}
+        if nginx is not None:
+            statics = groups["filler"] + groups["deps"] + groups["twine-seq-r0"]
+            statics += groups["bigwheel-r0"]
+            pypi_data.static_index(static_root, statics)
+            plain_root = work / "static-plain"
+            pypi_data.static_index(plain_root, statics, metadata=False)
+            plain = Nginx(NGINX_PLAIN, work / "nginx-plain", plain_root)
+            stack.callback(plain.stop)
+            plain.start()
+            floors = {NGINX: nginx, NGINX_PLAIN: plain}
+        _scenarios(rec, servers, floors, groups, rounds, args.quick, work)
 
 
-def _scenarios(rec, servers, nginx, static_root, groups, rounds, quick, work) -> None:
+def _scenarios(rec, servers, floors, groups, rounds, quick, work) -> None:
     background = groups["filler"] + groups["deps"]
     for server in servers.values():
         started = time.perf_counter()
         pypi_data.fill(server, background)
         print(f"  filled {server.name} in {time.perf_counter() - started:.0f} s", flush=True)
     twine_uploads(rec, servers, groups, min(rounds, 2))  # devpi takes ~45 s a round
-    statics = background + groups["twine-seq-r0"] + groups["bigwheel-r0"]
     readers = dict(servers)
-    if nginx is not None:
-        pypi_data.static_index(static_root, statics)
-        readers["nginx (static)"] = nginx
+    if NGINX in floors:
+        readers[NGINX] = floors[NGINX]
+    pip_readers = {**servers, **floors}
     index_pages(rec, readers, 3 if quick else 6)
-    pip_download(rec, readers, groups["filler"][:50], rounds, work)
-    pip_install(rec, readers, rounds, work)
+    pip_download(rec, pip_readers, groups["filler"][:50], rounds, work)
+    pip_install(rec, pip_readers, rounds, work)
     big_wheel(rec, servers, readers, groups, rounds, work)
     root_with_5000_projects(rec, servers[EMBEDDED], 3 if quick else 6)
 
@@ -158,7 +171,7 @@ def index_pages(rec: Recorder, readers: dict, seconds: int) -> None:
                 values[name] = rec.add(scenario, name, "req/s", result, "rps")
                 rec.add(scenario, name, "p50 ms", result, "p50_ms")
                 rec.add(scenario, name, "p99 ms", result, "p99_ms")
-            _versus(rec, scenario, "req/s", values, "nginx (static)", "req/s vs nginx's")
+            _versus(rec, scenario, "req/s", values, NGINX, "req/s vs nginx's")
 
 
 def _pip(args: list[str]) -> float:
@@ -216,7 +229,7 @@ def _record_times(rec: Recorder, scenario: str, runs: dict) -> None:
     values = {
         name: rec.add(scenario, name, "seconds", result, "seconds") for name, result in runs.items()
     }
-    _versus(rec, scenario, "seconds", values, "nginx (static)", "time vs nginx's")
+    _versus(rec, scenario, "seconds", values, NGINX, "time vs nginx's")
 
 
 def _versus(rec: Recorder, scenario: str, metric: str, values: dict, ref: str, label: str):

@@ -207,7 +207,8 @@ http {{
     fastcgi_temp_path {work}/fastcgi;
     uwsgi_temp_path {work}/uwsgi;
     scgi_temp_path {work}/scgi;
-    types {{ text/html html; application/octet-stream whl bin; }}
+    # text/plain for PEP 658 ``.metadata`` files, as Orchard serves them
+    types {{ text/html html; text/plain metadata; application/octet-stream whl bin; }}
     server {{
         listen 127.0.0.1:{port};
         root {root};

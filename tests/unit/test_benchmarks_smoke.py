@@ -6,6 +6,7 @@ that can rot silently between runs: imports, the statistics and the report table
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import zipfile
 
@@ -39,7 +40,7 @@ def test_every_benchmark_module_imports(name):
 
 def _fixed_results():
     from benchmarks.record import Recorder
-    from benchmarks.targets import EMBEDDED
+    from benchmarks.targets import EMBEDDED, NGINX, NGINX_PLAIN
 
     rec = Recorder(
         {"cores": 2, "ram_gib": 24.0, "cpu": "Test CPU", "kernel": "6.1", "python": "3.11.7"}
@@ -48,6 +49,7 @@ def _fixed_results():
     rec.data["versions"] = {"Orchard": "0.1.0", "devpi": "6.0"}
     rec.data["limits"] = {
         "hash-and-write sink, one Python thread": 500.0,
+        "hash-and-write sink, four digests, one Python thread": 200.0,
         "sha256sum then cp+sync, together": 200.0,
     }
     rec.add("upload 1 GiB (curl -F)", EMBEDDED, "MB/s", [{"mb_s": 150.0}, {"mb_s": 170.0}], "mb_s")
@@ -56,6 +58,12 @@ def _fixed_results():
     rec.add("/simple/<project>/ 16 clients", EMBEDDED, "req/s", [{"rps": 900.0}], "rps")
     rec.add("/simple/<project>/ 16 clients", "devpi", "req/s", [{"rps": 100.0}], "rps")
     rec.compare(rec.row("/simple/<project>/ 16 clients", "devpi", "req/s"), 900.0, 100.0, "x")
+    for scenario, times in (
+        ("pip download 50 packages", {EMBEDDED: 1.5, NGINX: 1.3, NGINX_PLAIN: 1.0}),
+        ("pip install app (10 deps), fresh venv", {EMBEDDED: 1.2, NGINX: 1.0, NGINX_PLAIN: 0.8}),
+    ):
+        for server, seconds in times.items():
+            rec.add(scenario, server, "seconds", [{"seconds": seconds}], "seconds")
     return rec
 
 
@@ -74,6 +82,35 @@ def test_the_report_renders_medians_ratios_and_targets():
     assert (
         "| #6 | /simple/<project>/ 16 clients >= 3x devpi req/s | 9.0x (900 vs 100) | yes |" in text
     )
+    assert "| hash-and-write sink, four digests, one Python thread | 200 |" in text
+    assert "| upload >= 80% of the one-thread hash-and-write sink | 32% (160 of 500 MB/s) |" in text
+    assert "four digests (report) | 80% (160 of 200 MB/s) | - |" in text
+    assert (
+        "| #6 | pip download of 50 packages within 1.2x of static nginx (with PEP 658 metadata) "
+        "| 1.15x (1.50 vs 1.30 s); vs nginx (static, no PEP 658): 1.50x (1.00 s) | yes |" in text
+    )
+    assert "| 1.20x (1.20 vs 1.00 s); vs nginx (static, no PEP 658): 1.50x (0.80 s) | - |" in text
+
+
+def test_the_static_index_carries_pep_658_metadata_unless_told_not_to(tmp_path):
+    from benchmarks import dists, pypi_data
+
+    wheels = [dists.wheel(tmp_path, "dep-01", "1.0"), dists.wheel(tmp_path, "dep-01", "1.1")]
+    pypi_data.static_index(tmp_path / "full", wheels)
+    pypi_data.static_index(tmp_path / "plain", wheels, metadata=False)
+
+    with zipfile.ZipFile(wheels[0]) as archive:
+        expected = archive.read("dep_01-1.0.dist-info/METADATA")
+    served = tmp_path / "full" / "packages" / "dep_01-1.0-py3-none-any.whl.metadata"
+    assert served.read_bytes() == expected
+    page = (tmp_path / "full" / "simple" / "dep-01" / "index.html").read_text()
+    digest = hashlib.sha256(expected).hexdigest()
+    assert f'data-dist-info-metadata="sha256={digest}"' in page
+    assert f'data-core-metadata="sha256={digest}"' in page
+    assert page.count("data-core-metadata=") == 2
+    plain = (tmp_path / "plain" / "simple" / "dep-01" / "index.html").read_text()
+    assert "metadata" not in plain
+    assert not list((tmp_path / "plain" / "packages").glob("*.metadata"))
 
 
 def test_statistics():
