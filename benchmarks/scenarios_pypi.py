@@ -12,6 +12,7 @@ less per file from it. The second only runs the pip scenarios, where that URL co
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
 import sys
@@ -177,8 +178,15 @@ def index_pages(rec: Recorder, readers: dict, seconds: int) -> None:
 def _pip(args: list[str]) -> float:
     argv = [str(VENV_BIN / "pip"), "--disable-pip-version-check", "--no-cache-dir", *args]
     started = time.perf_counter()
-    run(argv, timeout=900)
+    run(argv, timeout=900, env=PIP_ENV)
     return time.perf_counter() - started
+
+
+# pip talks to the index under test only: a machine's pip.conf or PIP_* variables (extra
+# indexes, find-links) would add the same lookups to every contender and blur the ratios.
+PIP_ENV = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")} | {
+    "PIP_CONFIG_FILE": os.devnull
+}
 
 
 def pip_download(rec: Recorder, readers: dict, files: list[Path], rounds: int, work: Path):
