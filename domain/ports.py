@@ -437,6 +437,11 @@ class DistributionRepository(abc.ABC):
         leaves ``core_metadata`` unread (None) for display: never ``update()`` those."""
 
     @abc.abstractmethod
+    def list_tombstones(self, package_id: int) -> list[Distribution]:
+        """Deleted files, oldest first: kept so their filenames never return with other
+        bytes."""
+
+    @abc.abstractmethod
     def find_by_artifact(
         self, project_id: int, artifact_id: str, filename: str
     ) -> Distribution | None:

@@ -51,6 +51,16 @@ class SqlDistributionRepository(SqlRepository, DistributionRepository):
         found = [rows.distribution(row) for row in self._execute(query, {"package_id": package_id})]
         return sorted(found, key=release_order)
 
+    def list_tombstones(self, package_id: int) -> list[Distribution]:
+        query = (
+            select(distributions)
+            .where(
+                distributions.c.package_id == package_id, distributions.c.deleted_at.is_not(None)
+            )
+            .order_by(distributions.c.id)
+        )
+        return [rows.distribution(row) for row in self._execute(query)]
+
     def find_by_artifact(
         self, project_id: int, artifact_id: str, filename: str
     ) -> Distribution | None:

@@ -111,6 +111,9 @@ def _package_entry(uow: UnitOfWork, package: Package) -> dict[str, Any]:
             fmt.distribution_to_dict(dist, position.get(dist.upload_id))
             for dist in uow.distributions.list_live(package.id)
         ],
+        "tombstones": [
+            fmt.tombstone_to_dict(dist) for dist in uow.distributions.list_tombstones(package.id)
+        ],
     }
 
 

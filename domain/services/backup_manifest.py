@@ -123,6 +123,33 @@ def distribution_to_dict(dist: Distribution, upload_index: int | None) -> dict[s
     }
 
 
+def tombstone_to_dict(dist: Distribution) -> dict[str, Any]:
+    """A deleted file: only what keeps its filename from returning with other bytes."""
+    return {
+        "filename": dist.filename,
+        "version": dist.version,
+        "artifact_id": dist.artifact_id,
+        "packagetype": dist.packagetype,
+        "size": dist.size,
+        "created_at": when(dist.created_at),
+        "deleted_at": when(dist.deleted_at),
+    }
+
+
+def tombstone_from_dict(package_id: int, data: dict[str, Any]) -> Distribution:
+    return Distribution(
+        package_id=package_id,
+        filename=data["filename"],
+        version=data["version"],
+        artifact_id=data["artifact_id"],
+        upload_id=None,
+        created_at=parse_when(data["created_at"]),
+        packagetype=data.get("packagetype", "sdist"),
+        size=int(data.get("size") or 0),
+        deleted_at=parse_when(data["deleted_at"]),
+    )
+
+
 def distribution_from_dict(
     package_id: int, data: dict[str, Any], upload_id: int | None
 ) -> Distribution:

@@ -219,6 +219,8 @@ def _restore_package(
             index = data.get("upload_index")
             upload_id = upload_ids[index] if index is not None else None
             uow.distributions.add(fmt.distribution_from_dict(package.id, data, upload_id))
+        for data in entry.get("tombstones", ()):  # absent from archives of 0.1.0
+            uow.distributions.add(fmt.tombstone_from_dict(package.id, data))
         uow.packages.touch(package.id, clock.now())
         for sha256 in sorted({u["artifact_id"] for u in entry["uploads"]}):
             blobs.promote(staged[sha256])  # while this transaction holds the artifact rows

@@ -137,6 +137,14 @@ class FakeDistributionRepository(FakeRepository, ports.DistributionRepository):
         ]
         return sorted(found, key=_release_order)
 
+    def list_tombstones(self, package_id: int) -> list[Distribution]:
+        found = [
+            utc_copy(d)
+            for k, d in self._db.distributions.items()
+            if k[0] == package_id and d.deleted_at is not None
+        ]
+        return sorted(found, key=lambda d: d.id)
+
     def find_by_artifact(
         self, project_id: int, artifact_id: str, filename: str
     ) -> Distribution | None:

@@ -476,6 +476,9 @@ def test_a_filename_exists_once_and_its_tombstone_stays(uow: UnitOfWork) -> None
         uow.commit()
     with uow:
         assert uow.distributions.list_live(package.id) == []
+        assert [d.filename for d in uow.distributions.list_tombstones(package.id)] == [
+            wheel.filename
+        ]
         assert uow.distributions.get(package.id, wheel.filename).yanked_reason == "broken"
         assert (
             uow.distributions.find_by_artifact(package.project_id, up.artifact_id, wheel.filename)

@@ -9,7 +9,8 @@ import tarfile
 
 import pytest
 
-from domain.errors import AlreadyExists, Conflict, InvalidInput
+from domain.distributions import metadata_digest
+from domain.errors import AlreadyExists, Conflict, FileExists, InvalidInput
 from domain.model import Distribution
 from domain.services.backup import export_project
 from domain.services.restore import import_archive
@@ -48,13 +49,29 @@ def source(stocked: World) -> World:
                 packagetype="bdist_wheel",
                 requires_python=">=3.9",
                 core_metadata=b"Metadata-Version: 2.1\nName: demo\n",
+                metadata_sha256=metadata_digest(b"Metadata-Version: 2.1\nName: demo\n"),
                 yanked=True,
                 yanked_reason="broken",
                 size=11,
             )
         )
+        uow.distributions.add(  # deleted earlier: its bytes are gone, its name stays taken
+            Distribution(
+                package_id=package.id,
+                filename=GONE,
+                version="0.9",
+                artifact_id="e" * 64,
+                upload_id=None,
+                created_at=stocked.clock.now(),
+                packagetype="bdist_wheel",
+                deleted_at=stocked.clock.now(),
+            )
+        )
         uow.commit()
     return stocked
+
+
+GONE = "demo-0.9-py3-none-any.whl"
 
 
 def export(world: World, project: str = "proj") -> bytes:
@@ -103,9 +120,14 @@ def _package_view(world, uow, package) -> dict:
                 d.yanked_reason,
                 d.requires_python,
                 d.core_metadata,
+                d.metadata_sha256,
                 {u.id: u.original_name for u in uploads}.get(d.upload_id),
             )
             for d in uow.distributions.list_live(package.id)
+        ],
+        "tombstones": [
+            (d.filename, d.version, d.artifact_id, d.created_at, d.deleted_at)
+            for d in uow.distributions.list_tombstones(package.id)
         ],
         "bytes": {u.artifact_id: world.blobs.read(u.artifact_id) for u in uploads},
     }
@@ -118,6 +140,33 @@ def test_an_export_restores_into_an_empty_orchard_identically(source):
 
     assert sorted(report.packages) == ["demo", "pkg"] and report.uploads == 4
     assert snapshot(target) == snapshot(source)
+
+
+def test_a_deleted_filename_stays_taken_after_a_restore(source):
+    target = World()
+    restore(target, export(source))
+    with target.uow() as uow:
+        demo = uow.packages.get(uow.projects.get("proj").id, "demo")
+        (tombstone,) = uow.distributions.list_tombstones(demo.id)
+        assert tombstone.filename == GONE and uow.distributions.list_live(demo.id)
+        with pytest.raises(FileExists):
+            uow.distributions.add(
+                Distribution(demo.id, GONE, "0.9", "f" * 64, None, target.clock.now())
+            )
+
+
+def test_an_archive_without_tombstones_still_imports(source):
+    def drop_tombstones(name: str, data: bytes) -> bytes:
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        for package in manifest["packages"]:
+            del package["tombstones"]
+        return json.dumps(manifest).encode()
+
+    archive = rewrite(export(source), drop_tombstones)
+    target = World()
+    assert sorted(restore(target, archive).packages) == ["demo", "pkg"]
 
 
 def test_reference_counts_after_import_are_one_per_upload(source):
