@@ -1,5 +1,5 @@
-"""The real clients (twine, uv, pip) as subprocesses, with an environment that cannot
-reach any other index."""
+"""The real clients (twine, uv, pip; poetry, pdm and hatch in virtualenvs of their own) as
+subprocesses, with an environment that cannot reach any other index."""
 
 from __future__ import annotations
 
@@ -41,7 +41,10 @@ def with_credentials(url: str, username: str, password: str) -> str:
 
 
 def run(argv: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
+    """Run a client; its standard input is empty, so a prompt ends it instead of hanging."""
+    return subprocess.run(
+        argv, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+    )
 
 
 def twine_upload(
@@ -95,3 +98,80 @@ def imported_version(python: Path, module: str) -> str:
         check=True,
     )
     return done.stdout.strip()
+
+
+# What pip installs for each publishing tool: the current release. pdm's ``locked`` extra is
+# pdm's own pin set: its plain dependencies are open-ended (``hishel>=1.0.0``) and a new
+# major of one broke ``pdm`` at start-up (no ``hishel.SyncSqliteStorage``).
+PUBLISHERS = {"poetry": "poetry", "pdm": "pdm[locked]", "hatch": "hatch"}
+
+
+def install_publisher(root: Path, tool: str, env: dict[str, str]) -> tuple[Path, str | None]:
+    """A virtualenv of its own holding ``tool`` (its pins never meet Orchard's): the tool's
+    executable, and None or why the install failed.
+
+    ``env`` is ``client_env``'s: pip.conf and ``PIP_*`` are out, pip's default index is in."""
+    venv = root / tool
+    python = venv / "bin" / "python"
+    steps = (
+        [sys.executable, "-m", "venv", str(venv)],
+        [str(python), "-m", "pip", "install", "--quiet", PUBLISHERS[tool]],
+    )
+    for argv in steps:
+        done = run(argv, env, timeout=600)
+        if done.returncode != 0:
+            return venv / "bin" / tool, f"{' '.join(argv)}: {done.stderr.strip()[-2000:]}"
+    return venv / "bin" / tool, None
+
+
+def publisher_env(env: dict[str, str], home: Path, executable: Path) -> dict[str, str]:
+    """``client_env`` with a fresh home for one tool: no user config, cache or keyring of
+    the machine's, and none of the tools' own variables."""
+    own = ("POETRY_", "PDM_", "HATCH_", "XDG_")
+    return {
+        **{k: v for k, v in env.items() if not k.startswith(own)},
+        "HOME": str(home),
+        "POETRY_CONFIG_DIR": str(home / "poetry-config"),
+        "POETRY_CACHE_DIR": str(home / "poetry-cache"),
+        "POETRY_DATA_DIR": str(home / "poetry-data"),
+        "POETRY_KEYRING_ENABLED": "false",
+        "PDM_CHECK_UPDATE": "false",
+        "PDM_PYTHON": str(executable.with_name("python")),  # else pdm makes the project a venv
+    }
+
+
+def poetry_publish(
+    executable: Path, env: dict[str, str], project: Path, url: str, username: str, password: str
+) -> subprocess.CompletedProcess:
+    """Uploads the files of ``project/dist`` named for the pyproject's name and version."""
+    return run(
+        [str(executable), "publish", "--directory", str(project), "--repository", "orchard",
+         "--username", username, "--password", password, "--no-interaction", "--no-ansi"],
+        {**env, "POETRY_REPOSITORIES_ORCHARD_URL": url},
+    )  # fmt: skip
+
+
+def pdm_publish(
+    executable: Path, env: dict[str, str], project: Path, url: str, username: str, password: str
+) -> subprocess.CompletedProcess:
+    """Uploads every file of ``project/dist`` (``--no-build``: the dists are given)."""
+    return run(
+        [str(executable), "publish", "--project", str(project), "--no-build",
+         "--dest", str(project / "dist"), "--repository", url, "--username", username,
+         "--password", password],
+        env,
+    )  # fmt: skip
+
+
+def hatch_publish(
+    executable: Path, env: dict[str, str], project: Path, url: str, username: str, password: str
+) -> subprocess.CompletedProcess:
+    """Uploads the files of ``project/dist`` named on the command line."""
+    return run(
+        [str(executable), "publish", "--repo", url, "--user", username, "--auth", password,
+         "--no-prompt", *map(str, sorted((project / "dist").iterdir()))],
+        env,
+    )  # fmt: skip
+
+
+PUBLISH = {"poetry": poetry_publish, "pdm": pdm_publish, "hatch": hatch_publish}
