@@ -8,6 +8,7 @@ cross-reference (a distribution's upload) is the upload's position in its packag
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -123,30 +124,18 @@ def distribution_to_dict(dist: Distribution, upload_index: int | None) -> dict[s
     }
 
 
+_TOMBSTONE_FIELDS = ("filename", "version", "artifact_id", "packagetype", "size", "created_at")
+
+
 def tombstone_to_dict(dist: Distribution) -> dict[str, Any]:
     """A deleted file: only what keeps its filename from returning with other bytes."""
-    return {
-        "filename": dist.filename,
-        "version": dist.version,
-        "artifact_id": dist.artifact_id,
-        "packagetype": dist.packagetype,
-        "size": dist.size,
-        "created_at": when(dist.created_at),
-        "deleted_at": when(dist.deleted_at),
-    }
+    entry = distribution_to_dict(dist, None)
+    return {key: entry[key] for key in _TOMBSTONE_FIELDS} | {"deleted_at": when(dist.deleted_at)}
 
 
 def tombstone_from_dict(package_id: int, data: dict[str, Any]) -> Distribution:
-    return Distribution(
-        package_id=package_id,
-        filename=data["filename"],
-        version=data["version"],
-        artifact_id=data["artifact_id"],
-        upload_id=None,
-        created_at=parse_when(data["created_at"]),
-        packagetype=data.get("packagetype", "sdist"),
-        size=int(data.get("size") or 0),
-        deleted_at=parse_when(data["deleted_at"]),
+    return replace(
+        distribution_from_dict(package_id, data, None), deleted_at=parse_when(data["deleted_at"])
     )
 
 
