@@ -302,6 +302,13 @@ class ArtifactRepository(abc.ABC):
         """Artifacts with ref_count 0 released before that time."""
 
     @abc.abstractmethod
+    def claim_orphan(self, artifact_id: str, at: datetime) -> bool:
+        """Hold the id of an artifact that has no row, for the rest of this transaction:
+        an upload of the same bytes, which inserts that row, waits until the transaction
+        ends. False when a row exists (the blob is no orphan). The claim is a row the
+        caller must never commit: leaving without ``commit()`` removes it."""
+
+    @abc.abstractmethod
     def lock_garbage(self, artifact_id: str, released_before: datetime) -> Artifact | None:
         """Lock the row (``FOR UPDATE``) and return it only if it is still garbage released
         before that time; the caller then deletes blob and row in the same transaction."""

@@ -51,6 +51,12 @@ class SqlArtifactRepository(SqlRepository, ArtifactRepository):
         )
         return self._execute(statement).first() is not None
 
+    def claim_orphan(self, artifact_id: str, at: datetime) -> bool:
+        # The unique key is the lock: PostgreSQL makes a concurrent INSERT of the same id
+        # wait for this transaction; SQLite writers are serialised by BEGIN IMMEDIATE.
+        placeholder = Artifact(artifact_id, 0, "", "", "", "", at, ref_count=0, released_at=at)
+        return self._insert_if_absent(placeholder)
+
     def release(self, artifact_id: str, count: int, at: datetime) -> int:
         after = artifacts.c.ref_count - count
         released = case((after == 0, _utc(at)), else_=artifacts.c.released_at)

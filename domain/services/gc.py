@@ -4,14 +4,15 @@ An artifact becomes garbage when its reference count falls to zero. Its blob is 
 only after a grace period, while this transaction holds the artifact row's lock: an
 upload of the same bytes takes that lock before promoting its blob, so the two never
 interleave. Blobs without any row (orphans of a failed commit) and stale temporary
-uploads are swept after the same grace period.
+uploads are swept after the same grace period; an orphan is deleted while its id is
+claimed (``claim_orphan``), which makes an upload of the same bytes wait.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain.errors import BlobNotFound
 from domain.ports import BlobStore, Clock, UnitOfWork
@@ -59,7 +60,11 @@ def collect_garbage(
         progress(1)
     orphans = _find_orphans(uow_factory, blobs, cutoff, progress)
     report.orphan_bytes = sum(_size_of(blobs, sha) for sha in orphans)
-    report.orphans = [sha for sha in orphans if not apply or _delete_orphan(blobs, sha, cutoff)]
+    report.orphans = [
+        sha
+        for sha in orphans
+        if not apply or _delete_orphan(uow_factory(), blobs, sha, cutoff, clock.now())
+    ]
     if apply:
         report.temporary_removed = blobs.sweep_temporary(cutoff)
     return report
@@ -89,12 +94,19 @@ def _find_orphans(
     return orphans
 
 
-def _delete_orphan(blobs: BlobStore, sha256: str, cutoff) -> bool:
-    # Look again just before deleting: an upload of the same bytes refreshes the blob.
-    if _touched_since(blobs, sha256, cutoff):
-        return False
-    blobs.delete(sha256)
-    return True
+def _delete_orphan(
+    uow: UnitOfWork, blobs: BlobStore, sha256: str, cutoff: datetime, now: datetime
+) -> bool:
+    """Delete a blob no row names, while holding its id against an upload of the same
+    bytes: that upload refreshes the blob it finds and records a row for it, so deleting
+    between its refresh and its commit would lose the bytes its row points to."""
+    with uow:  # never committed: leaving rolls the claim back
+        if not uow.artifacts.claim_orphan(sha256, now):
+            return False  # an upload recorded it since the scan
+        if _touched_since(blobs, sha256, cutoff):
+            return False
+        blobs.delete(sha256)
+        return True
 
 
 def _size_of(blobs: BlobStore, sha256: str) -> int:

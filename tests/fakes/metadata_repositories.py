@@ -172,6 +172,13 @@ class FakeArtifactRepository(FakeRepository, ports.ArtifactRepository):
         found = [a for a in self._db.artifacts.values() if _is_garbage(a, released_before)]
         return [utc_copy(a) for a in sorted(found, key=lambda a: a.released_at)][:limit]
 
+    def claim_orphan(self, artifact_id: str, at: datetime) -> bool:
+        if artifact_id in self._db.artifacts:
+            return False
+        placeholder = Artifact(artifact_id, 0, "", "", "", "", at, ref_count=0, released_at=at)
+        self._db.artifacts[artifact_id] = placeholder
+        return True
+
     def lock_garbage(self, artifact_id: str, released_before: datetime) -> Artifact | None:
         stored = self._db.artifacts.get(artifact_id)
         return utc_copy(stored) if stored and _is_garbage(stored, released_before) else None

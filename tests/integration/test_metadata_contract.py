@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -64,15 +65,8 @@ def new_uow(request: pytest.FixtureRequest, tmp_path) -> Iterator[UowFactory]:
     if request.param == "fake":
         db = FakeDatabase()
         yield lambda: FakeUnitOfWork(db)
-    elif request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'orchard.db'}"
-        upgrade(url)
-        engine = create_engine_for(url)
-        yield lambda: SqlAlchemyUnitOfWork(engine)
-        engine.dispose()
     else:
-        engine = _empty(request.getfixturevalue("postgres_engine"))
-        yield lambda: SqlAlchemyUnitOfWork(engine)
+        yield _sql_uow_factory(request.param, request, tmp_path)
 
 
 @pytest.fixture
@@ -359,6 +353,68 @@ def test_a_new_reference_rescues_garbage(uow: UnitOfWork) -> None:
         assert [a.id for a in uow.artifacts.list_garbage(later, 10)] == [artifact(1).id]
         uow.artifacts.set_ref_count(artifact(1).id, 3, later)
         assert uow.artifacts.get(artifact(1).id).ref_count == 3
+
+
+def test_an_orphan_claim_is_refused_for_a_known_artifact_and_leaves_no_row(
+    new_uow: UowFactory,
+) -> None:
+    with new_uow() as uow:
+        uow.artifacts.add_reference(artifact(1))
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.artifacts.claim_orphan(artifact(1).id, T0) is False
+        assert uow.artifacts.claim_orphan(artifact(2).id, T0) is True
+        assert uow.artifacts.claim_orphan(artifact(2).id, T0) is False  # held already
+    with new_uow() as uow:  # left without commit: the claim is gone
+        assert uow.artifacts.get(artifact(2).id) is None
+        assert uow.artifacts.get(artifact(1).id).ref_count == 1
+
+
+@pytest.mark.parametrize("kind", ["sqlite", POSTGRES])
+def test_an_upload_of_claimed_bytes_waits_for_the_claim_to_end(
+    kind: str, request: pytest.FixtureRequest, tmp_path
+) -> None:
+    """Garbage collection deletes an orphan blob while it holds the claim; the upload that
+    would record a row for the same bytes must not slip in between."""
+    new_uow = _sql_uow_factory(kind, request, tmp_path)
+    claimed = threading.Event()
+    release = threading.Event()
+
+    def collector() -> None:
+        with new_uow() as uow:
+            assert uow.artifacts.claim_orphan(artifact(1).id, T0)
+            claimed.set()
+            release.wait(30)  # the blob would be deleted here; then leave, no commit
+
+    def upload() -> tuple[int, bool]:
+        claimed.wait(30)
+        with new_uow() as uow:
+            counted = uow.artifacts.add_reference(artifact(1))
+            uow.commit()
+            return counted
+
+    with ThreadPoolExecutor(2) as pool:
+        gc_done = pool.submit(collector)
+        recorded = pool.submit(upload)
+        claimed.wait(30)
+        with pytest.raises(FutureTimeout):
+            recorded.result(timeout=1)  # still waiting on the claim
+        release.set()
+        gc_done.result(30)
+        assert recorded.result(30) == (1, False)  # a fresh row, once the claim is gone
+    with new_uow() as uow:
+        assert uow.artifacts.get(artifact(1).id).ref_count == 1
+
+
+def _sql_uow_factory(kind: str, request: pytest.FixtureRequest, tmp_path) -> UowFactory:
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'orchard.db'}"
+        upgrade(url)
+        engine = create_engine_for(url)
+        request.addfinalizer(engine.dispose)
+    else:
+        engine = _empty(request.getfixturevalue("postgres_engine"))
+    return lambda: SqlAlchemyUnitOfWork(engine)
 
 
 def test_uploads_are_listed_counted_and_deleted(uow: UnitOfWork) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from domain.model import Artifact
 from domain.services.artifacts import delete_package_artifact
 from domain.services.gc import collect_garbage
 
@@ -111,3 +112,27 @@ def test_a_dry_run_reports_the_bytes_and_deletes_nothing(stocked):
     assert report.dry_run and report.total_bytes == 12
     assert (report.artifacts, report.orphans) == ([sha], [orphan])
     assert stocked.blobs.exists(sha) and stocked.blobs.exists(orphan)
+
+
+def test_an_orphan_recorded_by_an_upload_after_the_scan_is_kept(stocked):
+    """An upload of the same bytes found the old blob (refreshing it before the scan's
+    age check had read it) and committed its row after the scan: deleting the blob now
+    would leave that row pointing at nothing."""
+    orphan = promoted_without_row(stocked, b"commit failed, then uploaded again")
+    stocked.clock.advance(hours=1, seconds=1)
+    scan = stocked.blobs.iter_blobs
+
+    def scan_then_upload_commits():
+        yield from scan()
+        with stocked.uow() as uow:
+            uow.artifacts.add_reference(
+                Artifact(orphan, 34, "application/octet-stream", "m", "s", "b", stocked.clock.now())
+            )
+            uow.commit()
+
+    stocked.blobs.iter_blobs = scan_then_upload_commits
+
+    report = gc(stocked)
+
+    assert report.orphans == [] and stocked.blobs.exists(orphan)
+    assert stocked.artifact(orphan).ref_count == 1
