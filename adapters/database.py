@@ -18,6 +18,8 @@ never upgrades, and WAL lets it read while another process writes.
 from __future__ import annotations
 
 import math
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -57,10 +59,32 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _use_wal(cursor)
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL once; it stays WAL for every later connection.
+
+    Switching needs an exclusive lock and SQLite answers "database is locked" at once,
+    without its busy handler, when another connection holds the file: processes opening
+    a new database together (instances starting at once) hit that. Retry for as long as
+    any other statement would wait.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+    delay = 0.005
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
 
 
 def _begin_sqlite_transaction(connection: Connection) -> None:

@@ -14,6 +14,7 @@ from threading import Barrier
 
 import pytest
 
+from adapters.database import create_engine_for
 from domain.services.projects import ensure_project
 from entrypoints.bootstrap import bootstrap
 from entrypoints.config import Settings
@@ -90,3 +91,22 @@ def test_ensuring_a_missing_project_at_once_from_every_instance_succeeds(
     assert together(ensure_many) == [None] * INSTANCES
     with bootstrap(settings).uow(read_only=True) as uow:
         assert all(uow.projects.get(f"index-{round_}") for round_ in range(15))
+
+
+def test_connections_opening_a_new_sqlite_file_together_all_succeed(tmp_path) -> None:
+    """The first connections to a new file race to switch it to WAL, which SQLite refuses
+    at once (no busy wait) while another connection holds the file."""
+    for round_ in range(40):
+        url = f"sqlite:///{tmp_path / f'new-{round_}.db'}"
+
+        def connect(barrier: Barrier, url: str = url) -> None:
+            engine = create_engine_for(url)
+            try:
+                barrier.wait()
+                with engine.connect() as connection:
+                    mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+                assert mode == "wal"
+            finally:
+                engine.dispose()
+
+        assert together(connect) == [None] * INSTANCES
