@@ -91,7 +91,8 @@ class Exchange:
         metrics.record_request(route, method, self.status, seconds)
         if "x-artifact-id" in self.headers and self.status in (200, 206):
             metrics.record_download(self.bytes_out)
-        access_log.info(json.dumps(self._line(route, method, seconds), separators=(",", ":")))
+        if access_log.isEnabledFor(logging.INFO):  # don't build a line nobody will see
+            access_log.info(json.dumps(self._line(route, method, seconds), separators=(",", ":")))
 
     def _line(self, route: str, method: str, seconds: float) -> dict[str, Any]:
         counter = self.environ.get("orchard.input")
