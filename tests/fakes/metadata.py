@@ -4,7 +4,7 @@ Real transaction semantics, cheaply: entering a unit of work (or rolling back) t
 deep copy of the committed state, the repositories work on that copy, and ``commit()``
 publishes it. Several units of work may share one ``FakeDatabase`` to see each other's
 committed work; they are not meant to run concurrently (the last commit wins whole).
-``tests/integration/test_metadata_contract.py`` runs the same cases on this fake and on
+``tests/integration/metadata_contract/`` runs the same cases on this fake and on
 the SQL adapter, so the two cannot drift apart.
 """
 

@@ -1,0 +1,78 @@
+"""Users, API keys, memberships and login sessions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domain.errors import AlreadyExists
+from domain.model import (
+    ApiKey,
+    LoginSession,
+    Membership,
+    Role,
+    User,
+)
+from domain.ports import UnitOfWork
+from tests.integration.metadata_contract.support import (
+    T0,
+    seed,
+)
+
+
+def test_users_keys_and_memberships(uow: UnitOfWork) -> None:
+    package = seed(uow)
+    with uow:
+        alice = uow.users.add(User("alice", "h1", created_at=T0))
+        bob = uow.users.add(User("bob", "h2", is_admin=True, created_at=T0))
+        with pytest.raises(AlreadyExists):
+            uow.users.add(User("alice", "h3"))
+        alice.password_hash, alice.is_admin = "h9", True
+        uow.users.update(alice)
+        old = uow.api_keys.add(ApiKey(alice.id, "ci", "hash-1", "orc_ab", T0))
+        new = uow.api_keys.add(ApiKey(alice.id, "laptop", "hash-2", "orc_cd", T0 + timedelta(1)))
+        uow.api_keys.mark_used(old.id, T0 + timedelta(2))
+        for user, role in ((bob, Role.READ), (alice, Role.WRITE), (bob, Role.ADMIN)):
+            uow.members.set(Membership(package.project_id, user.id, role, created_at=T0))
+        uow.commit()
+    with uow:
+        assert (uow.users.get("alice").password_hash, uow.users.get_by_id(alice.id).is_admin) == (
+            "h9",
+            True,
+        )
+        assert [u.username for u in uow.users.list()] == ["alice", "bob"]
+        assert uow.api_keys.find_by_hash("hash-1").last_used_at == T0 + timedelta(2)
+        assert [k.id for k in uow.api_keys.list_for_user(alice.id)] == [new.id, old.id]
+        assert not uow.api_keys.delete(bob.id, old.id) and uow.api_keys.delete(alice.id, old.id)
+        members = uow.members.list(package.project_id)
+        assert [(m.username, m.role) for m in members] == [
+            ("alice", Role.WRITE),
+            ("bob", Role.ADMIN),
+        ]
+        assert uow.members.delete(package.project_id, bob.id)
+        assert uow.members.get(package.project_id, bob.id) is None
+        uow.users.delete(alice.id)
+        uow.commit()
+    with uow:
+        assert uow.api_keys.find_by_hash("hash-2") is None
+        assert uow.members.list(package.project_id) == []
+
+
+def test_login_sessions_are_found_ended_and_expire(uow: UnitOfWork) -> None:
+    with uow:
+        alice = uow.users.add(User("alice", "h1", created_at=T0))
+        for token, days in (("live", 2), ("old", -1), ("bye", 2)):
+            uow.sessions.add(LoginSession(token, alice.id, T0, T0 + timedelta(days)))
+        uow.commit()
+    with uow:
+        assert uow.sessions.get("live").expires_at == T0 + timedelta(2)
+        assert uow.sessions.delete("bye") and not uow.sessions.delete("bye")
+        assert uow.sessions.delete_expired(T0) == 1
+        uow.commit()
+    with uow:
+        assert uow.sessions.get("old") is None and uow.sessions.get("bye") is None
+        uow.users.delete(alice.id)
+        uow.commit()
+    with uow:
+        assert uow.sessions.get("live") is None
