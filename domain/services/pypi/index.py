@@ -42,6 +42,10 @@ class ProjectPage:
     package_id: int
     serial: int  # grows with every upload, yank and delete: the ETag is built from it
 
+    @property
+    def key(self) -> PageKey:
+        return PageKey(self.package_id, self.serial)
+
 
 @dataclass(frozen=True)
 class RootKey:
@@ -130,7 +134,6 @@ def index_package(uow: UnitOfWork, actor: Principal | None, project: str, name: 
         _refuse(actor, project)
     if package is None or package.format is not PackageFormat.PYPI:
         raise NotFound(f"No Python package '{name}' in project '{project}'.")
-    package.project_name = owner.name
     return package
 
 

@@ -31,40 +31,36 @@ def negotiated_media_type() -> str:
 def root_response(key: RootKey, media: str, build: Callable[[], RootPage]) -> Response:
     """The index root for ``key``: a 304, a cached rendering, or a fresh one from
     ``build()``."""
-    etag = _root_etag(key, media)
-    if request.if_none_match.contains(etag):
-        return _not_modified(etag)
-    body = _PAGES.get((key, media))
-    if body is None:
-        page = build()  # may have moved on since the key was read: file it under its own
-        key, etag = page.key, _root_etag(page.key, media)
-        rendered = json.render_root(page) if media == JSON_V1 else html.render_root(page)
-        body = rendered.encode()
-        _PAGES.put((key, media), body)
-    return _conditional(body, media, etag)
+    return _cached_page(key, media, build, (json.render_root, html.render_root))
 
 
 def project_response(key: PageKey, media: str, build: Callable[[], ProjectPage]) -> Response:
     """The page for ``key``: a 304, a cached rendering, or a fresh one from ``build()``."""
-    etag = _project_etag(key, media)
+    return _cached_page(key, media, build, (json.render_project, html.render_project))
+
+
+def _cached_page(
+    key: PageKey | RootKey,
+    media: str,
+    build: Callable[[], ProjectPage | RootPage],
+    renderers: tuple[Callable, Callable],
+) -> Response:
+    etag = _etag(key, media)
     if request.if_none_match.contains(etag):
         return _not_modified(etag)
     body = _PAGES.get((key, media))
     if body is None:
         page = build()  # may have moved on since the key was read: file it under its own
-        key = PageKey(page.package_id, page.serial)
-        etag = _project_etag(key, media)
-        rendered = json.render_project(page) if media == JSON_V1 else html.render_project(page)
-        body = rendered.encode()
+        key, etag = page.key, _etag(page.key, media)
+        render_json, render_html = renderers
+        body = (render_json(page) if media == JSON_V1 else render_html(page)).encode()
         _PAGES.put((key, media), body)
     return _conditional(body, media, etag)
 
 
-def _root_etag(key: RootKey, media: str) -> str:
-    return f"r{key.project_id}.{key.serial}.{_kind(media)}"
-
-
-def _project_etag(key: PageKey, media: str) -> str:
+def _etag(key: PageKey | RootKey, media: str) -> str:
+    if isinstance(key, RootKey):
+        return f"r{key.project_id}.{key.serial}.{_kind(media)}"
     return f"{key.package_id}.{key.serial}.{_kind(media)}"
 
 
