@@ -4,6 +4,7 @@ releases in the REST API and one blob shared by two projects."""
 from __future__ import annotations
 
 import hashlib
+import re
 import zipfile
 
 import httpx
@@ -11,6 +12,7 @@ import httpx
 from tests.integration.pypi import clients
 from tests.integration.pypi.distributions import module_name, write_wheel
 
+_ROOT_NAME = re.compile(r'<a href="[^"]*">([^<]+)</a>')
 PIP_ACCEPT = (
     "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, "
     "text/html; q=0.01"
@@ -185,3 +187,36 @@ def test_one_wheel_in_two_projects_is_one_blob_with_two_references(
     artifact = admin_http.get(f"/api/v1/artifact/{_sha(wheel)}").json()
     assert artifact["ref_count"] == 2
     assert live_server.blob_exists(_sha(wheel))
+
+
+def test_the_cached_root_changes_at_once_on_every_worker(
+    live_server, index, client_env, tmp_path, admin_http
+) -> None:
+    """Every worker caches the root page by the project's package-list serial: a package
+    added or deleted shows on the next request, whichever worker answers it."""
+    project, upload_url, simple_url = index()
+
+    def names_seen(times: int = 24) -> list[set[str]]:
+        # A new connection each time, so any worker may answer.
+        return [set(_ROOT_NAME.findall(httpx.get(simple_url).text)) for _ in range(times)]
+
+    first = write_wheel(tmp_path / "a", "orchard-root-a", "1.0.0")
+    up = clients.twine_upload(
+        client_env, upload_url, [first], live_server.admin_user, live_server.admin_password
+    )
+    assert up.returncode == 0, up.stdout + up.stderr
+    before = httpx.get(simple_url)
+    assert names_seen() == [{"orchard-root-a"}] * 24  # every worker has it cached now
+
+    second = write_wheel(tmp_path / "b", "orchard-root-b", "1.0.0")
+    up = clients.twine_upload(
+        client_env, upload_url, [second], live_server.admin_user, live_server.admin_password
+    )
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert names_seen() == [{"orchard-root-a", "orchard-root-b"}] * 24
+    changed = httpx.get(simple_url, headers={"If-None-Match": before.headers["etag"]})
+    assert changed.status_code == 200
+
+    gone = admin_http.delete(f"/api/v1/project/{project}/packages/orchard-root-a")
+    assert gone.status_code == 204
+    assert names_seen() == [{"orchard-root-b"}] * 24
