@@ -273,10 +273,6 @@ class PackageRepository(abc.ABC):
     def touch(self, package_id: int, at: datetime) -> int:
         """Advance the package's change serial (for index ETags); return the new serial."""
 
-    @abc.abstractmethod
-    def serial(self, package_id: int) -> int:
-        """The package's change serial: it grows with every upload, yank and delete."""
-
 
 class ArtifactRepository(abc.ABC):
     @abc.abstractmethod

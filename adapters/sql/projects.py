@@ -168,7 +168,3 @@ class SqlPackageRepository(SqlRepository, PackageRepository):
             .returning(packages.c.serial)
         )
         return self._execute(statement).scalar() or 0
-
-    def serial(self, package_id: int) -> int:
-        query = select(packages.c.serial).where(packages.c.id == package_id)
-        return self._execute(query).scalar() or 0

@@ -139,9 +139,6 @@ class FakePackageRepository(FakeRepository, ports.PackageRepository):
         self._db.serials[package_id] += 1
         return self._db.serials[package_id]
 
-    def serial(self, package_id: int) -> int:
-        return self._db.serials.get(package_id, 0)
-
 
 class FakeArtifactRepository(FakeRepository, ports.ArtifactRepository):
     def get(self, artifact_id: str) -> Artifact | None:

@@ -136,9 +136,26 @@ def test_changes_advance_the_serial_behind_the_etag(pypi, tmp_path) -> None:
     assert page(pypi).serial > before
 
 
+def test_a_page_the_caller_has_is_answered_with_its_key_alone(pypi, tmp_path) -> None:
+    upload(pypi, write_wheel(tmp_path, "demo", "1.0.0"))
+    offered = []
+
+    def have(key: index.PageKey) -> bool:
+        offered.append(key)
+        return key == fresh.key
+
+    fresh = page(pypi)
+    where = {"actor": None, "project": "proj", "name": "demo"}
+    assert index.project_page(pypi.uow(), **where, have=have) == fresh.key
+    upload(pypi, write_wheel(tmp_path / "b", "demo", "1.0.1"), version="1.0.1")
+    newer = index.project_page(pypi.uow(), **where, have=have)  # a key it lacks: the page
+    assert isinstance(newer, index.ProjectPage) and newer.versions == ("1.0.0", "1.0.1")
+    assert offered == [fresh.key, newer.key] and newer.serial > fresh.serial
+
+
 def test_the_root_key_moves_with_the_package_list_only(pypi, tmp_path) -> None:
     def key() -> index.RootKey:
-        return index.root_page_key(pypi.uow(), actor=None, project="proj")
+        return index.root_page(pypi.uow(), actor=None, project="proj", have=lambda key: True)
 
     empty = key()
     upload(pypi, write_wheel(tmp_path / "a", "demo", "1.0.0"))
@@ -161,7 +178,7 @@ def test_a_private_index_is_401_for_anonymous_and_404_for_outsiders(pypi, tmp_pa
     with pytest.raises(NotFound):
         index.root_page(pypi.uow(), actor=pypi.add_user("bob"), project="secret")
     with pytest.raises(Unauthenticated):  # the cache key is guarded like the page
-        index.root_page_key(pypi.uow(), actor=None, project="secret")
+        index.root_page(pypi.uow(), actor=None, project="secret", have=lambda key: True)
 
 
 def test_an_sdist_without_the_form_field_gets_requires_python_from_its_pkg_info(

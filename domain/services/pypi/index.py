@@ -8,6 +8,7 @@ exists, so a 401 reveals nothing; an authenticated non-member gets ``NotFound``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn
@@ -76,36 +77,45 @@ def _refuse(actor: Principal | None, project: str) -> NoReturn:
     raise NotFound(f"Project '{project}' not found.")
 
 
-def root_page_key(uow: UnitOfWork, *, actor: Principal | None, project: str) -> RootKey:
-    """The current key of the index root, without listing its packages (for caching)."""
+def root_page(
+    uow: UnitOfWork, *, actor: Principal | None, project: str,
+    have: Callable[[RootKey], bool] | None = None,
+) -> RootPage | RootKey:  # fmt: skip
+    """Every Python package of the project (PEP 503 root), or only the page's key where
+    ``have(key)`` says the caller holds that page already."""
     with uow:
         owner = index_project(uow, actor, project)
-        return RootKey(owner.id, owner.index_serial)
-
-
-def root_page(uow: UnitOfWork, *, actor: Principal | None, project: str) -> RootPage:
-    """Every Python package of the project (PEP 503 root)."""
-    with uow:
-        owner = index_project(uow, actor, project)
-        return RootPage(
-            names=tuple(uow.packages.names(owner.id, format="pypi")),
-            key=RootKey(owner.id, owner.index_serial),
-        )
+        key = RootKey(owner.id, owner.index_serial)  # before the names: they are this new
+        if have is not None and have(key):
+            return key
+        return RootPage(names=tuple(uow.packages.names(owner.id, format="pypi")), key=key)
 
 
 def project_page(
-    uow: UnitOfWork, *, actor: Principal | None, project: str, name: str
-) -> ProjectPage:
-    """The live files of one package with what PEP 503/592/658/691/700 show of them."""
+    uow: UnitOfWork, *, actor: Principal | None, project: str, name: str,
+    have: Callable[[PageKey], bool] | None = None,
+) -> ProjectPage | PageKey:  # fmt: skip
+    """The live files of one package with what PEP 503/592/658/691/700 show of them, or
+    only the page's key where ``have(key)`` says the caller holds that page already (a
+    rendering it cached, or the client's ETag): one transaction either way, and the files
+    are read only when needed.
+
+    The serial is read before the files. Under READ COMMITTED an upload may commit between
+    the two reads; the page then holds more than its key says, and is replaced at the next
+    request. The other order would file a page that misses a file under the new key.
+    """
     with uow:
         package = index_package(uow, actor, project, name)
+        key = PageKey(package.id, package.serial)
+        if have is not None and have(key):
+            return key
         files = tuple(_index_file(d) for d in live_files(uow, package, with_metadata=False))
         return ProjectPage(
             name=package.name,
             files=files,
             versions=tuple(dict.fromkeys(f.version for f in files)),
             package_id=package.id,
-            serial=uow.packages.serial(package.id),
+            serial=key.serial,
         )
 
 
@@ -116,15 +126,6 @@ class PageKey:
 
     package_id: int
     serial: int
-
-
-def project_page_key(
-    uow: UnitOfWork, *, actor: Principal | None, project: str, name: str
-) -> PageKey:
-    """The current key of a project page, without reading its files (for caching)."""
-    with uow:
-        package = index_package(uow, actor, project, name)
-        return PageKey(package.id, package.serial)
 
 
 def index_package(uow: UnitOfWork, actor: Principal | None, project: str, name: str) -> Package:

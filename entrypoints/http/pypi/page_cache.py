@@ -27,6 +27,9 @@ class RenderedPages:
                 self._pages.move_to_end(key)
             return body
 
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._pages  # one dict lookup: atomic under the GIL, no lock needed
+
     def put(self, key: Hashable, body: bytes) -> None:
         if len(body) > self._max_bytes // 4:
             return  # one huge page must not evict everything else

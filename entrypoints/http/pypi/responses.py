@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 from flask import Response, request
 from werkzeug.exceptions import NotAcceptable
 
-from domain.services.pypi.index import PageKey, ProjectPage, RootKey, RootPage
+from domain.services.pypi.index import PageKey, RootKey
 from entrypoints.http.pypi import html, json
 from entrypoints.http.pypi.negotiation import JSON_V1, TEXT_HTML, choose_media_type
 from entrypoints.http.pypi.page_cache import RenderedPages
@@ -28,34 +28,41 @@ def negotiated_media_type() -> str:
     return media
 
 
-def root_response(key: RootKey, media: str, build: Callable[[], RootPage]) -> Response:
-    """The index root for ``key``: a 304, a cached rendering, or a fresh one from
-    ``build()``."""
-    return _cached_page(key, media, build, (json.render_root, html.render_root))
+Fetch = Callable[[Callable[[Hashable], bool] | None], Hashable]
 
 
-def project_response(key: PageKey, media: str, build: Callable[[], ProjectPage]) -> Response:
-    """The page for ``key``: a 304, a cached rendering, or a fresh one from ``build()``."""
-    return _cached_page(key, media, build, (json.render_project, html.render_project))
+def root_response(media: str, fetch: Fetch) -> Response:
+    """The index root: a 304, a cached rendering, or a fresh one (see ``page_response``)."""
+    return _page_response(media, fetch, RootKey, (json.render_root, html.render_root))
 
 
-def _cached_page(
-    key: PageKey | RootKey,
-    media: str,
-    build: Callable[[], ProjectPage | RootPage],
-    renderers: tuple[Callable, Callable],
+def project_response(media: str, fetch: Fetch) -> Response:
+    """A project page: a 304, a cached rendering, or a fresh one (see ``page_response``)."""
+    return _page_response(media, fetch, PageKey, (json.render_project, html.render_project))
+
+
+def _page_response(
+    media: str, fetch: Fetch, key_type: type, renderers: tuple[Callable, Callable]
 ) -> Response:
-    etag = _etag(key, media)
-    if request.if_none_match.contains(etag):
-        return _not_modified(etag)
-    body = _PAGES.get((key, media))
-    if body is None:
-        page = build()  # may have moved on since the key was read: file it under its own
-        key, etag = page.key, _etag(page.key, media)
-        render_json, render_html = renderers
-        body = (render_json(page) if media == JSON_V1 else render_html(page)).encode()
-        _PAGES.put((key, media), body)
-    return _conditional(body, media, etag)
+    """``fetch(have)`` reads the page in one transaction, or only its key where
+    ``have(key)``: when the client's ETag or this worker's cache already covers it."""
+    found = fetch(lambda key: _client_has(key, media) or (key, media) in _PAGES)
+    if isinstance(found, key_type):
+        etag = _etag(found, media)
+        if request.if_none_match.contains(etag):
+            return _not_modified(etag)
+        body = _PAGES.get((found, media))
+        if body is not None:
+            return _conditional(body, media, etag)
+        found = fetch(None)  # evicted by another request since: read the page after all
+    render_json, render_html = renderers
+    body = (render_json(found) if media == JSON_V1 else render_html(found)).encode()
+    _PAGES.put((found.key, media), body)
+    return _conditional(body, media, _etag(found.key, media))
+
+
+def _client_has(key: PageKey | RootKey, media: str) -> bool:
+    return request.if_none_match.contains(_etag(key, media))
 
 
 def _etag(key: PageKey | RootKey, media: str) -> str:

@@ -30,8 +30,7 @@ METADATA_SUFFIX = ".metadata"
 def root(project: str | None) -> Response:
     media = negotiated_media_type()
     where = {"actor": current_principal(), "project": project_or_default(project)}
-    key = index.root_page_key(request_uow(), **where)
-    return root_response(key, media, lambda: index.root_page(request_uow(), **where))
+    return root_response(media, lambda have: index.root_page(request_uow(), **where, have=have))
 
 
 @index_route(bp, "/simple/<name>/", methods=["GET", "HEAD"])
@@ -41,8 +40,9 @@ def project_page(project: str | None, name: str) -> Response:
         return _redirect_to(name, normalized)
     media = negotiated_media_type()
     where = {"actor": current_principal(), "project": project_or_default(project), "name": name}
-    key = index.project_page_key(request_uow(), **where)
-    return project_response(key, media, lambda: index.project_page(request_uow(), **where))
+    return project_response(
+        media, lambda have: index.project_page(request_uow(), **where, have=have)
+    )
 
 
 @index_route(bp, "/files/<sha256>/<filename>", methods=["GET", "HEAD"])

@@ -93,12 +93,12 @@ def test_packages_are_added_listed_and_serialised(uow: UnitOfWork) -> None:
         uow.packages.add(Package(package.project_id, "other", PackageFormat.GENERIC))
         stored = uow.packages.get(package.project_id, "pkg")
         assert (stored.id, stored.project_name, stored.format) == (package.id, "proj", "pypi")
-        assert uow.packages.serial(package.id) == 0
+        assert stored.serial == 0
         assert [uow.packages.touch(package.id, T0) for _ in range(2)] == [1, 2]
         uow.commit()
     with uow:
-        assert uow.packages.serial(package.id) == 2
         assert uow.packages.get(package.project_id, "pkg").serial == 2
+        assert uow.packages.find("proj", "pkg")[1].serial == 2
         listed, total = uow.packages.list(
             package.project_id, search=None, format="generic", limit=10, offset=0
         )
