@@ -11,6 +11,8 @@ again and again, by one thread at a time.
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 from sqlalchemy import Connection, Engine, text
 
 from adapters.repository import (
@@ -30,13 +32,24 @@ from adapters.sql.base import translated_errors
 from domain.errors import BackendUnavailable
 from domain.ports import UnitOfWork
 
+_DEFERRED: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+
+
+def _deferred(engine: Engine) -> Engine:
+    """The engine's read-only variant, made once: building it costs more than a query,
+    and every GET and HEAD opens a read-only unit of work."""
+    found = _DEFERRED.get(engine)
+    if found is None:
+        found = _DEFERRED.setdefault(engine, engine.execution_options(sqlite_begin="DEFERRED"))
+    return found
+
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
     """``read_only=True`` promises not to write: on SQLite it then begins a deferred
     transaction, which reads alongside a writer instead of queueing for the write lock."""
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
-        self._engine = engine.execution_options(sqlite_begin="DEFERRED") if read_only else engine
+        self._engine = _deferred(engine) if read_only else engine
         self._connection: Connection | None = None
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:

@@ -19,6 +19,7 @@ from entrypoints.http import (
     streaming,
 )
 from entrypoints.http.auth import PasswordCache
+from entrypoints.http.cookie_session import CookieSessions
 from entrypoints.http.errors import register_error_handlers
 from entrypoints.http.openapi import build_spec
 from entrypoints.http.pypi import blueprints as pypi_blueprints
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         JSON_SORT_KEYS=False,
     )
+    app.session_interface = CookieSessions()
     app.extensions["orchard"] = services
     app.extensions["orchard.password_cache"] = PasswordCache(
         settings.password_cache_seconds, services.pepper

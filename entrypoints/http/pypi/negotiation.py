@@ -6,6 +6,8 @@ table test can cover it without a request.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
@@ -16,6 +18,7 @@ TEXT_HTML = "text/html"
 SERVED = (TEXT_HTML, HTML_V1, JSON_V1)
 
 
+@lru_cache(maxsize=256)  # a client sends the same header every time: parse it once
 def choose_media_type(accept: str | None, format_override: str | None = None) -> str | None:
     """The media type to serve, or None when the client accepts nothing we serve (406).
 
