@@ -26,6 +26,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 
+from adapters import sqlite_writers
+
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
 
@@ -45,7 +47,15 @@ def _sqlite_engine(url: URL) -> Engine:
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
+    # A connection handed back to the pool, invalidated or closed while still holding the
+    # writers' lock (its transaction ended outside a unit of work) lets it go there.
+    for moment in ("checkin", "invalidate", "close"):
+        event.listen(engine, moment, _release_writers_lock)
     return engine
+
+
+def _release_writers_lock(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+    sqlite_writers.release(record)
 
 
 def _create_parent_directory(url: URL) -> None:
@@ -88,8 +98,17 @@ def _use_wal(cursor: Any) -> None:
 
 
 def _begin_sqlite_transaction(connection: Connection) -> None:
-    mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-    connection.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
+    if connection.get_execution_options().get("sqlite_begin", "IMMEDIATE") == "DEFERRED":
+        connection.exec_driver_sql("BEGIN DEFERRED")
+        return
+    path = sqlite_writers.lock_path(connection.engine.url.database)
+    if path is not None:
+        sqlite_writers.acquire(connection, path, SQLITE_BUSY_TIMEOUT_SECONDS)
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        sqlite_writers.release(connection)
+        raise
 
 
 def _postgres_engine(url: URL, connect_timeout: float) -> Engine:

@@ -15,6 +15,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, text
 
+from adapters import sqlite_writers
 from adapters.repository import (
     SqlApiKeyRepository,
     SqlArtifactRepository,
@@ -86,16 +87,24 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             if exc_info[0] is None:
                 raise
         finally:
+            sqlite_writers.release(connection)
             connection.close()
 
     def commit(self) -> None:
-        with translated_errors():
-            self._open().commit()
+        connection = self._open()
+        try:
+            with translated_errors():
+                connection.commit()
+        finally:
+            sqlite_writers.release(connection)  # the next writer may go
 
     def rollback(self) -> None:
         if self._connection is not None:
-            with translated_errors():
-                self._connection.rollback()
+            try:
+                with translated_errors():
+                    self._connection.rollback()
+            finally:
+                sqlite_writers.release(self._connection)
 
     def check(self) -> None:
         # A deferred transaction: /health must not queue behind SQLite's write lock.
