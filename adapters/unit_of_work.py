@@ -108,8 +108,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     def check(self) -> None:
         # A deferred transaction: /health must not queue behind SQLite's write lock.
-        engine = self._engine.execution_options(sqlite_begin="DEFERRED")
-        with translated_errors(), engine.connect() as connection:
+        with translated_errors(), _deferred(self._engine).connect() as connection:
             connection.execute(text("SELECT 1"))
 
     def _open(self) -> Connection:
