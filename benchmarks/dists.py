@@ -60,6 +60,7 @@ def random_file(path: Path, size: int) -> Path:
     """``size`` bytes of random data, written once and reused by every server."""
     if path.exists() and path.stat().st_size == size:
         return path
+    path.parent.mkdir(parents=True, exist_ok=True)  # benchmarks.ab may run before run.py
     with open(path, "wb") as out:
         for offset in range(0, size, 1024 * 1024):
             out.write(os.urandom(min(1024 * 1024, size - offset)))
