@@ -39,7 +39,12 @@ def acquire(connection: Connection, path: str, timeout: float) -> None:
     """Wait for the writers' lock (re-entrant per connection); give up after ``timeout``."""
     if connection.info.get(_HELD) is not None:
         return
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        # Read-only is enough for flock, so a file another user created (an admin
+        # command run as root) still serves; one that cannot be opened only costs the queue.
+        descriptor = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+    except OSError:
+        return
     deadline, delay = time.monotonic() + timeout, _FIRST_RETRY
     while True:
         try:

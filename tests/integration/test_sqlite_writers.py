@@ -113,6 +113,19 @@ def test_a_writer_that_cannot_get_the_lock_in_time_leaves_it_to_sqlite(db, monke
     assert free(lock)
 
 
+def test_a_lock_file_that_cannot_be_opened_costs_the_queue_not_the_write(db) -> None:
+    engine, lock = db
+    if os.path.exists(lock):
+        os.unlink(lock)  # left by the migrations
+    os.mkdir(lock)  # something in the way that no writer can open as a file
+    uow = SqlAlchemyUnitOfWork(engine)
+    with uow:
+        add_project(uow, "stored-anyway")
+        uow.commit()
+    with SqlAlchemyUnitOfWork(engine, read_only=True) as reader:
+        assert reader.projects.get("stored-anyway") is not None
+
+
 def test_only_database_files_get_a_lock_file() -> None:
     assert sqlite_writers.lock_path("/data/orchard.db") == "/data/orchard.db.writers"
     assert sqlite_writers.lock_path(":memory:") is None
