@@ -28,16 +28,17 @@ def negotiated_media_type() -> str:
     return media
 
 
-Fetch = Callable[[Callable[[Hashable], bool] | None], Hashable]
+# fetch(have) -> the page, or only its key where have(key) (``index.project_page``)
+Fetch = Callable[[Callable[[Hashable], bool] | None], object]
 
 
 def root_response(media: str, fetch: Fetch) -> Response:
-    """The index root: a 304, a cached rendering, or a fresh one (see ``page_response``)."""
+    """The index root: a 304, a cached rendering, or a fresh one (see ``_page_response``)."""
     return _page_response(media, fetch, RootKey, (json.render_root, html.render_root))
 
 
 def project_response(media: str, fetch: Fetch) -> Response:
-    """A project page: a 304, a cached rendering, or a fresh one (see ``page_response``)."""
+    """A project page: a 304, a cached rendering, or a fresh one (see ``_page_response``)."""
     return _page_response(media, fetch, PageKey, (json.render_project, html.render_project))
 
 
@@ -49,7 +50,7 @@ def _page_response(
     found = fetch(lambda key: _client_has(key, media) or (key, media) in _PAGES)
     if isinstance(found, key_type):
         etag = _etag(found, media)
-        if request.if_none_match.contains(etag):
+        if _client_has(found, media):
             return _not_modified(etag)
         body = _PAGES.get((found, media))
         if body is not None:
