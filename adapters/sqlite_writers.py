@@ -10,8 +10,10 @@ So a writer first takes an advisory lock (``flock``) on a file beside the databa
 retrying every 0.2-2 ms, and issues ``BEGIN IMMEDIATE`` only once it holds it; the lock
 is released as soon as the transaction ends. SQLite's own lock still guards the data:
 this one only decides who asks next. A writer that cannot get it within the busy
-timeout goes on to ``BEGIN IMMEDIATE`` anyway and lets SQLite decide, so the worst case
-is what it was. Read-only (deferred) transactions never take it.
+timeout goes on to ``BEGIN IMMEDIATE`` anyway and lets SQLite decide, with SQLite's own
+busy timeout: behind a transaction that never ends, a writer now gives up ("database
+busy") after twice the timeout instead of once. Read-only (deferred) transactions never
+take it.
 """
 
 from __future__ import annotations
