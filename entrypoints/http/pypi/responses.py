@@ -34,21 +34,19 @@ Fetch = Callable[[Callable[[Hashable], bool] | None], object]
 
 def root_response(media: str, fetch: Fetch) -> Response:
     """The index root: a 304, a cached rendering, or a fresh one (see ``_page_response``)."""
-    return _page_response(media, fetch, RootKey, (json.render_root, html.render_root))
+    return _page_response(media, fetch, (json.render_root, html.render_root))
 
 
 def project_response(media: str, fetch: Fetch) -> Response:
     """A project page: a 304, a cached rendering, or a fresh one (see ``_page_response``)."""
-    return _page_response(media, fetch, PageKey, (json.render_project, html.render_project))
+    return _page_response(media, fetch, (json.render_project, html.render_project))
 
 
-def _page_response(
-    media: str, fetch: Fetch, key_type: type, renderers: tuple[Callable, Callable]
-) -> Response:
+def _page_response(media: str, fetch: Fetch, renderers: tuple[Callable, Callable]) -> Response:
     """``fetch(have)`` reads the page in one transaction, or only its key where
     ``have(key)``: when the client's ETag or this worker's cache already covers it."""
     found = fetch(lambda key: _client_has(key, media) or (key, media) in _PAGES)
-    if isinstance(found, key_type):
+    if isinstance(found, PageKey | RootKey):
         etag = _etag(found, media)
         if _client_has(found, media):
             return _not_modified(etag)
