@@ -17,6 +17,7 @@ never upgrades, and WAL lets it read while another process writes.
 
 from __future__ import annotations
 
+import functools
 import math
 import sqlite3
 import time
@@ -46,7 +47,8 @@ def _sqlite_engine(url: URL) -> Engine:
     _create_parent_directory(url)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
     event.listen(engine, "connect", _configure_sqlite_connection)
-    event.listen(engine, "begin", _begin_sqlite_transaction)
+    lock = sqlite_writers.lock_path(url.database)
+    event.listen(engine, "begin", functools.partial(_begin_sqlite_transaction, lock))
     # A connection handed back to the pool, invalidated or closed while still holding the
     # writers' lock (its transaction ended outside a unit of work) lets it go there.
     for moment in ("checkin", "invalidate", "close"):
@@ -97,13 +99,12 @@ def _use_wal(cursor: Any) -> None:
             delay = min(delay * 2, 0.2)
 
 
-def _begin_sqlite_transaction(connection: Connection) -> None:
+def _begin_sqlite_transaction(lock: str | None, connection: Connection) -> None:
     if connection.get_execution_options().get("sqlite_begin", "IMMEDIATE") == "DEFERRED":
         connection.exec_driver_sql("BEGIN DEFERRED")
         return
-    path = sqlite_writers.lock_path(connection.engine.url.database)
-    if path is not None:
-        sqlite_writers.acquire(connection, path, SQLITE_BUSY_TIMEOUT_SECONDS)
+    if lock is not None:
+        sqlite_writers.acquire(connection, lock, SQLITE_BUSY_TIMEOUT_SECONDS)
     try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     except BaseException:
