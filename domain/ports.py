@@ -445,10 +445,13 @@ class DistributionRepository(abc.ABC):
         bytes."""
 
     @abc.abstractmethod
-    def find_by_artifact(
-        self, project_id: int, artifact_id: str, filename: str
-    ) -> Distribution | None:
-        """A live file of the project with those bytes and that filename, or None."""
+    def find_in_project(
+        self, project_name: str, artifact_id: str, filename: str, *, with_metadata: bool = True
+    ) -> tuple[Project, Distribution | None, Artifact | None] | None:
+        """The project of that name with its undeleted file of those bytes and that
+        filename and the file's artifact, in one read: every ``/files/`` request starts
+        here. None when the project does not exist; ``(project, None, None)`` when it has
+        no such file. ``with_metadata=False`` leaves ``core_metadata`` unread (None)."""
 
 
 class UserRepository(abc.ABC):

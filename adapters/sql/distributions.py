@@ -6,13 +6,13 @@ from typing import Any
 
 from packaging.version import InvalidVersion
 from packaging.version import Version as ParsedVersion
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, select, update
 
-from adapters.orm import distributions, packages
+from adapters.orm import artifacts, distributions, packages, projects
 from adapters.sql import rows
 from adapters.sql.base import SqlRepository
 from domain.errors import FileExists
-from domain.model import Distribution
+from domain.model import Artifact, Distribution, Project
 from domain.ports import DistributionRepository
 
 
@@ -61,12 +61,18 @@ class SqlDistributionRepository(SqlRepository, DistributionRepository):
         )
         return [rows.distribution(row) for row in self._execute(query)]
 
-    def find_by_artifact(
-        self, project_id: int, artifact_id: str, filename: str
-    ) -> Distribution | None:
-        params = {"project_id": project_id, "artifact_id": artifact_id, "filename": filename}
-        row = self._execute(_LIVE_FILE, params).first()
-        return rows.distribution(row) if row else None
+    def find_in_project(
+        self, project_name: str, artifact_id: str, filename: str, *, with_metadata: bool = True
+    ) -> tuple[Project, Distribution | None, Artifact | None] | None:
+        query = _FILE_IN_PROJECT if with_metadata else _FILE_IN_PROJECT_WITHOUT_METADATA
+        params = {"project": project_name, "artifact_id": artifact_id, "filename": filename}
+        row = self._execute(query, params).first()
+        if row is None:
+            return None
+        if row.file_id is None:
+            return rows.project(row), None, None
+        file, content = rows.Prefixed(row, "file_"), rows.Prefixed(row, "artifact_")
+        return rows.project(row), rows.distribution(file), rows.artifact(content)
 
 
 _LIVE = (
@@ -79,18 +85,32 @@ _LIVE_FILES_WITHOUT_METADATA = select(
     *(column for column in distributions.c if column.name != "core_metadata")
 ).where(*_LIVE)
 
-# Every /files/ download looks a file up: built once, with bound parameters.
-_LIVE_FILE = (
-    select(distributions)
-    .join(packages, packages.c.id == distributions.c.package_id)
-    .where(
-        packages.c.project_id == bindparam("project_id"),
-        distributions.c.artifact_id == bindparam("artifact_id"),
-        distributions.c.filename == bindparam("filename"),
-        distributions.c.deleted_at.is_(None),
+
+# Every /files/ request looks its file up: one statement, built once, with bound
+# parameters. The project comes back even without the file (401/404 depend on it).
+def _file_in_project(file_columns: list[ColumnElement[Any]]) -> Select[Any]:
+    found = packages.join(
+        distributions,
+        (distributions.c.package_id == packages.c.id)
+        & (distributions.c.artifact_id == bindparam("artifact_id"))
+        & (distributions.c.filename == bindparam("filename"))
+        & distributions.c.deleted_at.is_(None),
+    ).join(artifacts, artifacts.c.id == distributions.c.artifact_id)
+    content = [column.label(f"artifact_{column.name}") for column in artifacts.c]
+    return (
+        select(projects, *file_columns, *content)
+        .select_from(projects.outerjoin(found, packages.c.project_id == projects.c.id))
+        .where(projects.c.name == bindparam("project"))
+        .order_by(distributions.c.id)
+        .limit(1)
     )
-    .order_by(distributions.c.id)
-    .limit(1)
+
+
+_FILE_COLUMNS = [column.label(f"file_{column.name}") for column in distributions.c]
+_FILE_IN_PROJECT = _file_in_project(_FILE_COLUMNS)
+# A download sends the blob, never the metadata: leave it unread.
+_FILE_IN_PROJECT_WITHOUT_METADATA = _file_in_project(
+    [column for column in _FILE_COLUMNS if column.name != "file_core_metadata"]
 )
 
 

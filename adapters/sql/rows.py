@@ -83,7 +83,7 @@ def distribution(row: Any) -> Distribution:
         id=row.id, package_id=row.package_id, filename=row.filename, version=row.version,
         artifact_id=row.artifact_id, upload_id=row.upload_id, created_at=row.created_at,
         packagetype=row.packagetype, requires_python=row.requires_python,
-        core_metadata=_bytes(row._mapping.get("core_metadata")),
+        core_metadata=_bytes(getattr(row, "core_metadata", None)),
         metadata_sha256=row.metadata_sha256, yanked=row.yanked, yanked_reason=row.yanked_reason,
         deleted_at=row.deleted_at, size=row.size,
     )  # fmt: skip
@@ -108,6 +108,19 @@ def membership(row: Any) -> Membership:
         project_id=row.project_id, user_id=row.user_id, role=Role(row.role),
         username=row.username, created_at=row.created_at,
     )  # fmt: skip
+
+
+class Prefixed:
+    """The columns of one table in a joined row, labelled ``<prefix><column>`` so they
+    do not collide with the other tables' (``id``, ``created_at``)."""
+
+    __slots__ = ("_prefix", "_row")
+
+    def __init__(self, row: Any, prefix: str) -> None:
+        self._row, self._prefix = row, prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, self._prefix + name)
 
 
 def _bytes(value: Any) -> bytes | None:

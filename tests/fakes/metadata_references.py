@@ -13,9 +13,11 @@ from domain import ports
 from domain.errors import AlreadyExists, FileExists
 from domain.model import (
     ApiKey,
+    Artifact,
     Distribution,
     LoginSession,
     Membership,
+    Project,
     Tag,
     TagChange,
     User,
@@ -145,19 +147,27 @@ class FakeDistributionRepository(FakeRepository, ports.DistributionRepository):
         ]
         return sorted(found, key=lambda d: d.id)
 
-    def find_by_artifact(
-        self, project_id: int, artifact_id: str, filename: str
-    ) -> Distribution | None:
+    def find_in_project(
+        self, project_name: str, artifact_id: str, filename: str, *, with_metadata: bool = True
+    ) -> tuple[Project, Distribution | None, Artifact | None] | None:
+        owners = [p for p in self._db.projects.values() if p.name == project_name]
+        if not owners:
+            return None
+        owner = owners[0]
         for distribution in sorted(self._db.distributions.values(), key=lambda d: d.id):
             package = self._db.packages[distribution.package_id]
             if (
-                package.project_id == project_id
+                package.project_id == owner.id
                 and distribution.artifact_id == artifact_id
                 and distribution.filename == filename
                 and distribution.deleted_at is None
             ):
-                return utc_copy(distribution)
-        return None
+                found = utc_copy(distribution)
+                if not with_metadata:
+                    found = replace(found, core_metadata=None)
+                artifact = utc_copy(self._db.artifacts[distribution.artifact_id])
+                return utc_copy(owner), found, artifact
+        return utc_copy(owner), None, None
 
 
 def _release_order(distribution: Distribution) -> tuple[Any, ...]:

@@ -181,6 +181,46 @@ def test_a_private_index_is_401_for_anonymous_and_404_for_outsiders(pypi, tmp_pa
         index.root_page(pypi.uow(), actor=None, project="secret", have=lambda key: True)
 
 
+def test_a_file_and_its_metadata_are_served_while_live_to_who_may_read(pypi, tmp_path) -> None:
+    wheel = write_wheel(tmp_path, "demo", "1.0.0", payload=b"x" * 300)
+    sha = upload(pypi, wheel).sha256
+
+    def fetch(actor=None, filename=wheel.name, project="proj", sha256=sha.upper()):
+        where = {"actor": actor, "project": project, "sha256": sha256, "filename": filename}
+        return index.find_file(pypi.uow(), **where), index.core_metadata(pypi.uow(), **where)
+
+    found, metadata = fetch()
+    assert (found.artifact.id, found.artifact.size, found.filename) == (sha, wheel.stat().st_size,
+                                                                        wheel.name)  # fmt: skip
+    with pypi.uow() as uow:
+        assert found.package.project_id == uow.projects.get("proj").id
+    assert b"Name: demo" in metadata
+    for wrong in ({"filename": "demo-1.0.0.tar.gz"}, {"sha256": "0" * 64}):
+        with pytest.raises(NotFound):
+            fetch(**wrong)
+    with pytest.raises(Unauthenticated):
+        fetch(project="nothing-here")
+    with pypi.uow() as uow:
+        hidden = uow.projects.get("proj")
+        hidden.is_public = False
+        uow.projects.update(hidden)
+        uow.commit()
+    with pytest.raises(Unauthenticated):
+        fetch()
+    with pytest.raises(NotFound):
+        fetch(actor=pypi.add_user("bob"))
+    assert fetch(actor=pypi.admin)[0].artifact.id == sha
+    with pypi.uow() as uow:  # an upload removed through the generic API leaves no reference
+        package = uow.packages.find("proj", "demo")[1]
+        orphan = uow.distributions.get(package.id, wheel.name)
+        orphan.upload_id = None
+        uow.distributions.update(orphan)
+        uow.commit()
+    with pytest.raises(NotFound):
+        index.find_file(pypi.uow(), actor=pypi.admin, project="proj", sha256=sha,
+                        filename=wheel.name)  # fmt: skip
+
+
 def test_an_sdist_without_the_form_field_gets_requires_python_from_its_pkg_info(
     pypi, tmp_path
 ) -> None:

@@ -143,10 +143,8 @@ def find_file(
 ) -> ResolvedArtifact:
     """The file behind ``/files/<sha256>/<filename>``."""
     with uow:
-        owner = index_project(uow, actor, project)
-        found = uow.distributions.find_by_artifact(owner.id, sha256.lower(), filename)
-        artifact = uow.artifacts.get(found.artifact_id) if found and is_live(found) else None
-        if artifact is None:
+        owner, found, artifact = _index_file_lookup(uow, actor, project, sha256, filename, False)
+        if found is None or artifact is None:
             raise NotFound(f"File '{filename}' not found.")
         package = Package(owner.id, "", PackageFormat.PYPI, id=found.package_id)
         return ResolvedArtifact(artifact=artifact, filename=filename, package=package)
@@ -157,11 +155,32 @@ def core_metadata(
 ) -> bytes:
     """The wheel's METADATA behind ``<file>.metadata``; NotFound where none was extracted."""
     with uow:
-        owner = index_project(uow, actor, project)
-        found = uow.distributions.find_by_artifact(owner.id, sha256.lower(), filename)
-        if found is None or not is_live(found) or not found.core_metadata:
+        _, found, _ = _index_file_lookup(uow, actor, project, sha256, filename, True)
+        if found is None or not found.core_metadata:
             raise NotFound(f"No metadata for '{filename}'.")
         return found.core_metadata
+
+
+def _index_file_lookup(
+    uow: UnitOfWork,
+    actor: Principal | None,
+    project: str,
+    sha256: str,
+    filename: str,
+    with_metadata: bool,
+) -> tuple[Project, Distribution | None, Artifact | None]:
+    """The project index the caller may read (401 for anonymous, else 404 when it is
+    missing or hidden) with its live file of those bytes and that name and the file's
+    artifact; Nones when there is no such file."""
+    found = uow.distributions.find_in_project(
+        project, sha256.lower(), filename, with_metadata=with_metadata
+    )
+    if found is None or not can_read(uow, actor, found[0]):
+        _refuse(actor, project)
+    owner, distribution, artifact = found
+    if distribution is None or not is_live(distribution):
+        return owner, None, None
+    return owner, distribution, artifact
 
 
 def release_file(uow: UnitOfWork, package: Package, version: str, filename: str) -> Artifact:

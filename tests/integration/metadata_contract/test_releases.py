@@ -92,12 +92,23 @@ def test_a_filename_exists_once_and_its_tombstone_stays(uow: UnitOfWork) -> None
             b"Metadata-Version: 2.1\n",
             ">=3.9",
         )
-        assert (
-            uow.distributions.find_by_artifact(
-                package.project_id, up.artifact_id, wheel.filename
-            ).id
-            == stored.id
+        owner, found, content = uow.distributions.find_in_project(
+            "proj", up.artifact_id, wheel.filename
         )
+        assert (owner.id, found.id, found.core_metadata) == (
+            package.project_id,
+            stored.id,
+            b"Metadata-Version: 2.1\n",
+        )
+        assert (content.id, content.size, content.created_at) == (up.artifact_id, 10, T0)
+        _, bare, _ = uow.distributions.find_in_project(
+            "proj", up.artifact_id, wheel.filename, with_metadata=False
+        )
+        assert (bare.id, bare.core_metadata, bare.requires_python) == (stored.id, None, ">=3.9")
+        for other_bytes, other_name in ((artifact(2).id, wheel.filename), (up.artifact_id, "x")):
+            missing = uow.distributions.find_in_project("proj", other_bytes, other_name)
+            assert (missing[0].id, missing[1:]) == (package.project_id, (None, None))
+        assert uow.distributions.find_in_project("nope", up.artifact_id, wheel.filename) is None
         stored.yanked, stored.yanked_reason, stored.deleted_at = True, "broken", T0
         uow.distributions.update(stored)
         uow.commit()
@@ -107,10 +118,8 @@ def test_a_filename_exists_once_and_its_tombstone_stays(uow: UnitOfWork) -> None
             wheel.filename
         ]
         assert uow.distributions.get(package.id, wheel.filename).yanked_reason == "broken"
-        assert (
-            uow.distributions.find_by_artifact(package.project_id, up.artifact_id, wheel.filename)
-            is None
-        )
+        gone = uow.distributions.find_in_project("proj", up.artifact_id, wheel.filename)
+        assert (gone[0].id, gone[1:]) == (package.project_id, (None, None))
         with pytest.raises(FileExists):
             uow.distributions.add(
                 Distribution(package.id, wheel.filename, "1.0", up.artifact_id, None, T0)
