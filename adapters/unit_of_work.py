@@ -33,24 +33,36 @@ from adapters.sql.base import translated_errors
 from domain.errors import BackendUnavailable
 from domain.ports import UnitOfWork
 
-_DEFERRED: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+_READ_ONLY: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
 
 
-def _deferred(engine: Engine) -> Engine:
-    """The engine's read-only variant, made once: building it costs more than a query,
-    and every GET and HEAD opens a read-only unit of work."""
-    found = _DEFERRED.get(engine)
+def _read_only(engine: Engine) -> Engine:
+    """The engine's variant for units of work that only read, made once: building it
+    costs more than a query, and every GET and HEAD opens one.
+
+    SQLite: a deferred transaction, which reads beside a writer (WAL) instead of queueing
+    for the write lock. PostgreSQL: autocommit. Under READ COMMITTED each statement takes
+    its own snapshot inside a transaction or not, so BEGIN and ROLLBACK bought nothing
+    but two of a request's round trips, and a backend left "idle in transaction" while
+    the response was rendered.
+    """
+    found = _READ_ONLY.get(engine)
     if found is None:
-        found = _DEFERRED.setdefault(engine, engine.execution_options(sqlite_begin="DEFERRED"))
+        if engine.dialect.name == "sqlite":
+            variant = engine.execution_options(sqlite_begin="DEFERRED")
+        else:
+            variant = engine.execution_options(isolation_level="AUTOCOMMIT")
+        found = _READ_ONLY.setdefault(engine, variant)
     return found
 
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
-    """``read_only=True`` promises not to write: on SQLite it then begins a deferred
-    transaction, which reads alongside a writer instead of queueing for the write lock."""
+    """``read_only=True`` promises not to write (``_read_only`` says what that buys on
+    each backend); a single best-effort statement, committed at once, is the exception
+    (``users.authenticate_api_key``)."""
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
-        self._engine = _deferred(engine) if read_only else engine
+        self._engine = _read_only(engine) if read_only else engine
         self._connection: Connection | None = None
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:
@@ -108,7 +120,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     def check(self) -> None:
         # A deferred transaction: /health must not queue behind SQLite's write lock.
-        with translated_errors(), _deferred(self._engine).connect() as connection:
+        with translated_errors(), _read_only(self._engine).connect() as connection:
             connection.execute(text("SELECT 1"))
 
     def _open(self) -> Connection:

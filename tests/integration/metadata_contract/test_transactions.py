@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import text
 
 from adapters.database import create_engine_for
 from adapters.unit_of_work import SqlAlchemyUnitOfWork
@@ -62,3 +63,28 @@ def test_an_unreachable_database_is_backend_unavailable(kind: str) -> None:
         uow.check()
     with pytest.raises(BackendUnavailable), uow:
         uow.projects.get("p")
+
+
+@pytest.mark.postgres
+def test_a_reader_on_postgres_leaves_no_transaction_open(postgres_engine) -> None:
+    """Readers run in autocommit on PostgreSQL: no BEGIN/ROLLBACK round trips, and no
+    backend "idle in transaction" while a response renders. Writers keep their
+    transaction until commit."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND state = 'idle in transaction' AND pid <> pg_backend_pid()"
+    )
+
+    def open_transactions(read_only: bool) -> int:
+        with SqlAlchemyUnitOfWork(postgres_engine, read_only=read_only) as uow:
+            uow.projects.get("anything")
+            with postgres_engine.connect() as observer:
+                return observer.execute(waiting).scalar_one()
+
+    assert (open_transactions(read_only=True), open_transactions(read_only=False)) == (0, 1)
+    writer, reader = (SqlAlchemyUnitOfWork(postgres_engine, read_only=f) for f in (False, True))
+    with writer, reader:
+        writer.projects.add(Project("seen-once-committed", created_at=T0))
+        assert reader.projects.get("seen-once-committed") is None
+        writer.commit()
+        assert reader.projects.get("seen-once-committed") is not None
