@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import DisconnectionError
 
 from adapters import sqlite_writers
 
@@ -115,9 +116,44 @@ def _begin_sqlite_transaction(lock: str | None, connection: Connection) -> None:
 def _postgres_engine(url: URL, connect_timeout: float) -> Engine:
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")  # psycopg 3 is the only driver shipped
-    return create_engine(
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_timeout=30,
         connect_args={"connect_timeout": max(1, math.ceil(connect_timeout))},
     )
+    _ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)
+    return engine
+
+
+# A pooled connection idle for longer than this is pinged before use.
+PING_AFTER_IDLE_SECONDS = 1.0
+_IDLE_SINCE = "orchard_idle_since"
+
+
+def _ping_when_idle(engine: Engine, seconds: float) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, skipped for connections in use moments ago.
+
+    The built-in pre-ping costs a round trip on every checkout, as much as the query of
+    a GET. A connection that answered less than ``seconds`` ago is alive unless the
+    server dropped it in that instant; then that one request gets a 503 and SQLAlchemy's
+    disconnect handling empties the pool, as for a server lost in the middle of a
+    request. Longer-idle connections (after a quiet spell, a restart, a failover) are
+    pinged and replaced before use, as before.
+    """
+
+    def idle_from_now(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is not None and time.monotonic() - since < seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool discards this connection and checks out a new one.
+            raise DisconnectionError(f"The pooled connection is gone: {error}") from error
+
+    event.listen(engine, "connect", idle_from_now)  # just opened: no ping needed
+    event.listen(engine, "checkin", idle_from_now)
+    event.listen(engine, "checkout", ping_if_idle)
