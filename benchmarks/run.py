@@ -119,7 +119,9 @@ def main(argv: list[str] | None = None) -> None:
             from benchmarks import scenarios_pypi
 
             with _section(rec, "PyPI scenarios"):
-                scenarios_pypi.run_all(rec, orchards[EMBEDDED], nginx, static_root, work, args)
+                scenarios_pypi.run_all(
+                    rec, orchards[EMBEDDED], nginx, static_root, work, args, orchards.get(S3)
+                )
     targets.evaluate(rec)
     rec.data["duration_s"] = round(time.monotonic() - started)
     print(report.write(rec.data, ROOT))

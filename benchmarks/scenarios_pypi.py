@@ -27,7 +27,7 @@ from benchmarks.record import Recorder, alternate
 from benchmarks.rss import TreeSampler
 from benchmarks.servers import Devpi, Nginx, PypiServer
 from benchmarks.stats import mb_per_s
-from benchmarks.targets import EMBEDDED, NGINX, NGINX_PLAIN
+from benchmarks.targets import EMBEDDED, NGINX, NGINX_PLAIN, S3
 from benchmarks.util import VENV_BIN, WORK, run
 
 
@@ -39,7 +39,13 @@ def orchard_index_problem(orchard) -> str | None:
         return f"Orchard's index does not answer GET /simple/ yet: {error}"
 
 
-def run_all(rec: Recorder, orchard, nginx, static_root: Path, work: Path, args) -> None:
+def run_all(
+    rec: Recorder, orchard, nginx, static_root: Path, work: Path, args, production=None
+) -> None:
+    """``production``: the PostgreSQL + S3 Orchard, when it runs. It joins the reading
+    scenarios (index pages, pip download and install) with the same index, not the
+    uploads: twine and the 200 MB wheel through moto would add minutes and say more
+    about moto than about Orchard."""
     problem = orchard_index_problem(orchard)
     if problem:
         rec.skip(f"PyPI scenarios: {problem}")
@@ -65,25 +71,35 @@ def run_all(rec: Recorder, orchard, nginx, static_root: Path, work: Path, args) 
             stack.callback(plain.stop)
             plain.start()
             floors = {NGINX: nginx, NGINX_PLAIN: plain}
-        _scenarios(rec, servers, floors, groups, rounds, args.quick, work)
+        _scenarios(rec, servers, floors, groups, rounds, args.quick, work, production)
 
 
-def _scenarios(rec, servers, floors, groups, rounds, quick, work) -> None:
+def _scenarios(rec, servers, floors, groups, rounds, quick, work, production) -> None:
     background = groups["filler"] + groups["deps"]
     for server in servers.values():
-        started = time.perf_counter()
-        pypi_data.fill(server, background)
-        print(f"  filled {server.name} in {time.perf_counter() - started:.0f} s", flush=True)
+        _fill(server, background)
     twine_uploads(rec, servers, groups, min(rounds, 2))  # devpi takes ~45 s a round
-    readers = dict(servers)
+    extra = {}
+    if production is not None:
+        _fill(production, background + groups["twine-seq-r0"])  # the 200-file page too
+        extra[production.name] = production
+    readers = dict(servers) | extra
     if NGINX in floors:
         readers[NGINX] = floors[NGINX]
-    pip_readers = {**servers, **floors}
+    pip_readers = {**servers, **extra, **floors}
     index_pages(rec, readers, 3 if quick else 6)
     pip_download(rec, pip_readers, groups["filler"][:50], rounds, work)
     pip_install(rec, pip_readers, rounds, work)
-    big_wheel(rec, servers, readers, groups, rounds, work)
+    big_wheel(
+        rec, servers, {n: s for n, s in readers.items() if n not in extra}, groups, rounds, work
+    )
     root_with_5000_projects(rec, servers[EMBEDDED], 3 if quick else 6)
+
+
+def _fill(server, files: list[Path]) -> None:
+    started = time.perf_counter()
+    pypi_data.fill(server, files)
+    print(f"  filled {server.name} in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def root_with_5000_projects(rec: Recorder, orchard, seconds: int) -> None:
@@ -253,8 +269,10 @@ def _versus(rec: Recorder, scenario: str, metric: str, values: dict, ref: str, l
     ours = values.get(EMBEDDED)
     if ref in values:
         rec.compare(rec.row(scenario, EMBEDDED, metric), ours, values[ref], f"{ref} ({label})")
+    if ref in values and S3 in values:
+        rec.compare(rec.row(scenario, S3, metric), values[S3], values[ref], f"{ref} ({label})")
     for name, value in values.items():
-        if name not in (EMBEDDED, ref):
+        if name not in (EMBEDDED, S3, ref):
             rec.compare(rec.row(scenario, name, metric), ours, value, "Orchard / this")
 
 
