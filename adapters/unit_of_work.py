@@ -56,13 +56,35 @@ def _read_only(engine: Engine) -> Engine:
     return found
 
 
+_SNAPSHOT: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+
+
+def _snapshot(engine: Engine) -> Engine:
+    """The engine's variant for reads that must agree with each other (an export's
+    manifest): on PostgreSQL a read-only REPEATABLE READ transaction, one snapshot for
+    every statement. SQLite's deferred read transaction is one snapshot already."""
+    if engine.dialect.name == "sqlite":
+        return _read_only(engine)
+    found = _SNAPSHOT.get(engine)
+    if found is None:
+        variant = engine.execution_options(
+            isolation_level="REPEATABLE READ", postgresql_readonly=True
+        )
+        found = _SNAPSHOT.setdefault(engine, variant)
+    return found
+
+
 class SqlAlchemyUnitOfWork(UnitOfWork):
     """``read_only=True`` promises not to write (``_read_only`` says what that buys on
     each backend); a single best-effort statement, committed at once, is the exception
-    (``users.authenticate_api_key``)."""
+    (``users.authenticate_api_key``). ``snapshot=True`` reads only, and every statement
+    sees the database as of the first one."""
 
-    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
-        self._engine = _read_only(engine) if read_only else engine
+    def __init__(self, engine: Engine, *, read_only: bool = False, snapshot: bool = False) -> None:
+        if snapshot:
+            self._engine = _snapshot(engine)
+        else:
+            self._engine = _read_only(engine) if read_only else engine
         self._connection: Connection | None = None
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:

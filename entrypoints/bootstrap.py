@@ -19,7 +19,7 @@ from entrypoints.config import Settings
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    uow: Callable[..., UnitOfWork]  # uow(read_only=False): one per transaction
+    uow: Callable[..., UnitOfWork]  # uow(read_only=False, snapshot=False): one per transaction
     blobs: BlobStore
     clock: Clock
     reader: MetadataReader
@@ -60,7 +60,9 @@ def _sql_uow_factory(settings: Settings) -> Callable[..., UnitOfWork]:
     from adapters.unit_of_work import SqlAlchemyUnitOfWork
 
     engine = create_engine_for(settings.resolved_database_url)
-    return lambda read_only=False: SqlAlchemyUnitOfWork(engine, read_only=read_only)
+    return lambda read_only=False, snapshot=False: SqlAlchemyUnitOfWork(
+        engine, read_only=read_only, snapshot=snapshot
+    )
 
 
 def bootstrap(settings: Settings, **overrides: object) -> Services:

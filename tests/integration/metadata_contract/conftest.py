@@ -8,16 +8,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from adapters.database import create_engine_for
 from adapters.migrations import upgrade
-from adapters.orm import metadata
 from adapters.unit_of_work import SqlAlchemyUnitOfWork
 from domain.ports import UnitOfWork
 from tests.fakes.metadata import FakeDatabase, FakeUnitOfWork
 from tests.harness.postgres import fresh_database
-from tests.integration.metadata_contract.support import POSTGRES, UowFactory
+from tests.integration.metadata_contract.support import POSTGRES, UowFactory, empty_database
 
 
 @pytest.fixture(scope="session")
@@ -27,13 +26,6 @@ def postgres_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     engine = create_engine_for(url)
     yield engine
     engine.dispose()
-
-
-def _empty(engine: Engine) -> Engine:
-    names = ", ".join(table.name for table in metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    return engine
 
 
 @pytest.fixture(params=["fake", "sqlite", POSTGRES])
@@ -49,7 +41,7 @@ def new_uow(request: pytest.FixtureRequest, tmp_path) -> Iterator[UowFactory]:
         yield lambda: SqlAlchemyUnitOfWork(engine)
         engine.dispose()
     else:
-        engine = _empty(request.getfixturevalue("postgres_engine"))
+        engine = empty_database(request.getfixturevalue("postgres_engine"))
         yield lambda: SqlAlchemyUnitOfWork(engine)
 
 

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import Engine, text
 
+from adapters.orm import metadata
 from domain.model import Artifact, Package, PackageFormat, Project, Upload
 from domain.ports import UnitOfWork
 
@@ -32,3 +34,10 @@ def seed(uow: UnitOfWork, project: str = "proj", package: str = "pkg", **kw) -> 
 def upload(uow: UnitOfWork, package: Package, n: int, at: datetime = T0) -> Upload:
     uow.artifacts.add_reference(artifact(n))
     return uow.uploads.add(Upload(package.id, artifact(n).id, f"file{n}.bin", at, "alice"))
+
+
+def empty_database(engine: Engine) -> Engine:
+    names = ", ".join(table.name for table in metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    return engine

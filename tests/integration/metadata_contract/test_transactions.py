@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from adapters.database import create_engine_for
+from adapters.migrations import upgrade
 from adapters.unit_of_work import SqlAlchemyUnitOfWork
 from domain.errors import BackendUnavailable
 from domain.model import (
@@ -16,8 +17,10 @@ from domain.model import (
 from domain.ports import UnitOfWork
 from tests.fakes.metadata import FakeDatabase, FakeUnitOfWork
 from tests.integration.metadata_contract.support import (
+    POSTGRES,
     T0,
     UowFactory,
+    empty_database,
 )
 
 
@@ -88,3 +91,30 @@ def test_a_reader_on_postgres_leaves_no_transaction_open(postgres_engine) -> Non
         assert reader.projects.get("seen-once-committed") is None
         writer.commit()
         assert reader.projects.get("seen-once-committed") is not None
+
+
+@pytest.fixture(params=["sqlite", POSTGRES])
+def sql_engine(request: pytest.FixtureRequest, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'orchard.db'}"
+        upgrade(url)
+        engine = create_engine_for(url)
+        yield engine
+        engine.dispose()
+    else:
+        yield empty_database(request.getfixturevalue("postgres_engine"))
+
+
+def test_a_snapshot_sees_the_database_as_of_its_first_read(sql_engine) -> None:
+    """What an export's manifest relies on: rows committed meanwhile stay out of it."""
+    with SqlAlchemyUnitOfWork(sql_engine) as setup:
+        setup.projects.add(Project("before", created_at=T0))
+        setup.commit()
+    with SqlAlchemyUnitOfWork(sql_engine, snapshot=True) as snapshot:
+        assert snapshot.projects.get("before") is not None
+        with SqlAlchemyUnitOfWork(sql_engine) as writer:  # not held up by the snapshot
+            writer.projects.add(Project("meanwhile", created_at=T0))
+            writer.commit()
+        assert snapshot.projects.get("meanwhile") is None
+    with SqlAlchemyUnitOfWork(sql_engine, snapshot=True) as later:
+        assert later.projects.get("meanwhile") is not None
