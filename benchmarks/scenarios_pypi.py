@@ -83,16 +83,14 @@ def _scenarios(rec, servers, floors, groups, rounds, quick, work, production) ->
     if production is not None:
         _fill(production, background + groups["twine-seq-r0"])  # the 200-file page too
         extra[production.name] = production
-    readers = dict(servers) | extra
+    readers = dict(servers)
     if NGINX in floors:
         readers[NGINX] = floors[NGINX]
     pip_readers = {**servers, **extra, **floors}
-    index_pages(rec, readers, 3 if quick else 6)
+    index_pages(rec, readers | extra, 3 if quick else 6)
     pip_download(rec, pip_readers, groups["filler"][:50], rounds, work)
     pip_install(rec, pip_readers, rounds, work)
-    big_wheel(
-        rec, servers, {n: s for n, s in readers.items() if n not in extra}, groups, rounds, work
-    )
+    big_wheel(rec, servers, readers, groups, rounds, work)
     root_with_5000_projects(rec, servers[EMBEDDED], 3 if quick else 6)
 
 
