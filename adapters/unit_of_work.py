@@ -33,58 +33,46 @@ from adapters.sql.base import translated_errors
 from domain.errors import BackendUnavailable
 from domain.ports import UnitOfWork
 
-_READ_ONLY: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+_VARIANTS: WeakKeyDictionary[Engine, dict[str, Engine]] = WeakKeyDictionary()
 
 
-def _read_only(engine: Engine) -> Engine:
-    """The engine's variant for units of work that only read, made once: building it
-    costs more than a query, and every GET and HEAD opens one.
+def _variant(engine: Engine, mode: str) -> Engine:
+    """The engine's variant for units of work that only read, made once per mode:
+    building it costs more than a query, and every GET and HEAD opens one.
 
-    SQLite: a deferred transaction, which reads beside a writer (WAL) instead of queueing
-    for the write lock. PostgreSQL: autocommit. Under READ COMMITTED each statement takes
-    its own snapshot inside a transaction or not, so BEGIN and ROLLBACK bought nothing
-    but two of a request's round trips, and a backend left "idle in transaction" while
-    the response was rendered.
+    ``read`` on SQLite is a deferred transaction, which reads beside a writer (WAL)
+    instead of queueing for the write lock; on PostgreSQL it is autocommit. Under READ
+    COMMITTED each statement takes its own snapshot inside a transaction or not, so BEGIN
+    and ROLLBACK bought nothing but two of a request's round trips, and a backend left
+    "idle in transaction" while the response was rendered.
+
+    ``snapshot`` (reads that must agree with each other, an export's manifest) is a
+    read-only REPEATABLE READ transaction on PostgreSQL; SQLite's deferred read
+    transaction is one snapshot already.
     """
-    found = _READ_ONLY.get(engine)
+    variants = _VARIANTS.setdefault(engine, {})
+    found = variants.get(mode)
     if found is None:
         if engine.dialect.name == "sqlite":
-            variant = engine.execution_options(sqlite_begin="DEFERRED")
+            options: dict[str, object] = {"sqlite_begin": "DEFERRED"}
+        elif mode == "snapshot":
+            options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
         else:
-            variant = engine.execution_options(isolation_level="AUTOCOMMIT")
-        found = _READ_ONLY.setdefault(engine, variant)
-    return found
-
-
-_SNAPSHOT: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
-
-
-def _snapshot(engine: Engine) -> Engine:
-    """The engine's variant for reads that must agree with each other (an export's
-    manifest): on PostgreSQL a read-only REPEATABLE READ transaction, one snapshot for
-    every statement. SQLite's deferred read transaction is one snapshot already."""
-    if engine.dialect.name == "sqlite":
-        return _read_only(engine)
-    found = _SNAPSHOT.get(engine)
-    if found is None:
-        variant = engine.execution_options(
-            isolation_level="REPEATABLE READ", postgresql_readonly=True
-        )
-        found = _SNAPSHOT.setdefault(engine, variant)
+            options = {"isolation_level": "AUTOCOMMIT"}
+        found = variants.setdefault(mode, engine.execution_options(**options))
     return found
 
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
-    """``read_only=True`` promises not to write (``_read_only`` says what that buys on
+    """``read_only=True`` promises not to write (``_variant`` says what that buys on
     each backend); a single best-effort statement, committed at once, is the exception
     (``users.authenticate_api_key``). ``snapshot=True`` reads only, and every statement
     sees the database as of the first one."""
 
     def __init__(self, engine: Engine, *, read_only: bool = False, snapshot: bool = False) -> None:
-        if snapshot:
-            self._engine = _snapshot(engine)
-        else:
-            self._engine = _read_only(engine) if read_only else engine
+        self._base = engine
+        mode = "snapshot" if snapshot else "read" if read_only else None
+        self._engine = _variant(engine, mode) if mode else engine
         self._connection: Connection | None = None
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:
@@ -142,7 +130,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     def check(self) -> None:
         # A deferred transaction: /health must not queue behind SQLite's write lock.
-        with translated_errors(), _read_only(self._engine).connect() as connection:
+        with translated_errors(), _variant(self._base, "read").connect() as connection:
             connection.execute(text("SELECT 1"))
 
     def _open(self) -> Connection:
