@@ -143,7 +143,9 @@ def find_file(
 ) -> ResolvedArtifact:
     """The file behind ``/files/<sha256>/<filename>``."""
     with uow:
-        owner, found, artifact = _index_file_lookup(uow, actor, project, sha256, filename, False)
+        owner, found, artifact = _index_file_lookup(
+            uow, actor, project, sha256, filename, with_metadata=False
+        )
         if found is None or artifact is None:
             raise NotFound(f"File '{filename}' not found.")
         package = Package(owner.id, "", PackageFormat.PYPI, id=found.package_id)
@@ -155,7 +157,7 @@ def core_metadata(
 ) -> bytes:
     """The wheel's METADATA behind ``<file>.metadata``; NotFound where none was extracted."""
     with uow:
-        _, found, _ = _index_file_lookup(uow, actor, project, sha256, filename, True)
+        _, found, _ = _index_file_lookup(uow, actor, project, sha256, filename, with_metadata=True)
         if found is None or not found.core_metadata:
             raise NotFound(f"No metadata for '{filename}'.")
         return found.core_metadata
@@ -167,6 +169,7 @@ def _index_file_lookup(
     project: str,
     sha256: str,
     filename: str,
+    *,
     with_metadata: bool,
 ) -> tuple[Project, Distribution | None, Artifact | None]:
     """The project index the caller may read (401 for anonymous, else 404 when it is
