@@ -31,6 +31,9 @@ from sqlalchemy.exc import DisconnectionError
 from adapters import sqlite_writers
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+# A pooled PostgreSQL connection idle for longer than this is pinged before use.
+PING_AFTER_IDLE_SECONDS = 1.0
+_IDLE_SINCE = "orchard_idle_since"
 
 
 def create_engine_for(url: str, *, connect_timeout: float = 5.0) -> Engine:
@@ -123,11 +126,6 @@ def _postgres_engine(url: URL, connect_timeout: float) -> Engine:
     )
     _ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)
     return engine
-
-
-# A pooled connection idle for longer than this is pinged before use.
-PING_AFTER_IDLE_SECONDS = 1.0
-_IDLE_SINCE = "orchard_idle_since"
 
 
 def _ping_when_idle(engine: Engine, seconds: float) -> None:

@@ -45,9 +45,7 @@ def _drop(url: str, pid: int) -> None:
 
 def _engine(url: str, monkeypatch, idle_seconds: float) -> Engine:
     monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", idle_seconds)
-    engine = create_engine_for(url)
-    engine.pool.dispose()  # nothing pooled from before
-    return engine
+    return create_engine_for(url)
 
 
 def test_a_connection_dropped_while_idle_is_replaced_before_use(url, monkeypatch) -> None:
