@@ -11,8 +11,9 @@ switched off (``isolation_level = None``) so that SQLAlchemy's ``begin`` event c
 the BEGIN itself; this is the pysqlite recipe from the SQLAlchemy documentation.
 
 A connection that opts out with the execution option ``sqlite_begin="DEFERRED"`` (the
-unit of work's ``read_only`` mode) begins a deferred transaction: it never writes, so it
-never upgrades, and WAL lets it read while another process writes.
+unit of work's ``snapshot`` mode) begins a deferred transaction: it never writes, so it
+never upgrades, and WAL lets it read while another process writes. ``sqlite_begin="NONE"``
+(``read_only``) begins none: each statement reads in its own implicit transaction.
 """
 
 from __future__ import annotations
@@ -104,7 +105,10 @@ def _use_wal(cursor: Any) -> None:
 
 
 def _begin_sqlite_transaction(lock: str | None, connection: Connection) -> None:
-    if connection.get_execution_options().get("sqlite_begin", "IMMEDIATE") == "DEFERRED":
+    begin = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    if begin == "NONE":
+        return  # autocommit: each statement is its own read transaction
+    if begin == "DEFERRED":
         connection.exec_driver_sql("BEGIN DEFERRED")
         return
     if lock is not None:

@@ -12,8 +12,8 @@ is released as soon as the transaction ends. SQLite's own lock still guards the 
 this one only decides who asks next. A writer that cannot get it within the busy
 timeout goes on to ``BEGIN IMMEDIATE`` anyway and lets SQLite decide, with SQLite's own
 busy timeout: behind a transaction that never ends, a writer now gives up ("database
-busy") after twice the timeout instead of once. Read-only (deferred) transactions never
-take it.
+busy") after twice the timeout instead of once. Readers (autocommit reads and deferred
+snapshots) never take it.
 """
 
 from __future__ import annotations

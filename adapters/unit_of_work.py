@@ -34,27 +34,29 @@ from domain.errors import BackendUnavailable
 from domain.ports import UnitOfWork
 
 _VARIANTS: WeakKeyDictionary[Engine, dict[str, Engine]] = WeakKeyDictionary()
+_SQLITE_BEGIN = {"read": "NONE", "snapshot": "DEFERRED"}
 
 
 def _variant(engine: Engine, mode: str) -> Engine:
     """The engine's variant for units of work that only read, made once per mode:
     building it costs more than a query, and every GET and HEAD opens one.
 
-    ``read`` on SQLite is a deferred transaction, which reads beside a writer (WAL)
-    instead of queueing for the write lock; on PostgreSQL it is autocommit. Under READ
-    COMMITTED each statement takes its own snapshot inside a transaction or not, so BEGIN
-    and ROLLBACK bought nothing but two of a request's round trips, and a backend left
-    "idle in transaction" while the response was rendered.
+    ``read`` is autocommit on both backends: every statement reads what is committed
+    when it runs. On PostgreSQL, READ COMMITTED gives each statement its own snapshot
+    inside a transaction or not, so BEGIN and ROLLBACK bought nothing but two of a
+    request's round trips, and a backend left "idle in transaction" while the response
+    was rendered. SQLite then reads the same way (in WAL, beside a writer, never queueing
+    for the write lock), and a GET spends no BEGIN (4 % of its instructions).
 
     ``snapshot`` (reads that must agree with each other, an export's manifest) is a
-    read-only REPEATABLE READ transaction on PostgreSQL; SQLite's deferred read
-    transaction is one snapshot already.
+    read-only REPEATABLE READ transaction on PostgreSQL and a deferred transaction on
+    SQLite, which is one snapshot from its first read.
     """
     variants = _VARIANTS.setdefault(engine, {})
     found = variants.get(mode)
     if found is None:
         if engine.dialect.name == "sqlite":
-            options: dict[str, object] = {"sqlite_begin": "DEFERRED"}
+            options: dict[str, object] = {"sqlite_begin": _SQLITE_BEGIN[mode]}
         elif mode == "snapshot":
             options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
         else:
