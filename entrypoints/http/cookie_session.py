@@ -1,15 +1,17 @@
-"""Flask's signed-cookie session, opened only when the request carries the cookie.
+"""Flask's signed-cookie session, opened and saved only when there is a cookie to handle.
 
 Flask builds the signing serializer (a key derivation and a few objects) for every
-request before looking for the cookie; API clients, pip and uv never send one, and on an
-index page that was a measurable share of the request. Without the cookie the session
-starts empty, exactly as Flask's own interface would leave it.
+request before looking for the cookie, and reads seven cookie settings after every
+response before finding nothing to set; API clients, pip and uv never send a cookie, and
+on an index page both were a measurable share of the request. Without the cookie the
+session starts empty, and an empty session nobody changed saves as Flask's own would:
+no cookie set or deleted, ``Vary: Cookie`` if it was read.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Request
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask import Flask, Request, Response
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -17,3 +19,10 @@ class CookieSessions(SecureCookieSessionInterface):
         if self.get_cookie_name(app) not in request.cookies:
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
