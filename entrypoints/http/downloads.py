@@ -6,6 +6,7 @@ stores stream in chunks. Either way memory stays bounded whatever the file size.
 
 from __future__ import annotations
 
+import contextlib
 from email.utils import format_datetime
 
 from flask import Response, request
@@ -75,11 +76,13 @@ def _range(size: int) -> tuple[int, int, int]:
 
 
 def _body(blobs: BlobStore, sha256: str, start: int, end: int, length: int):
-    path = blobs.local_path(sha256)
     wrapper = request.environ.get("wsgi.file_wrapper")
-    if path is not None and wrapper is not None and start == 0 and length:
-        # Whole-file GET from disk: let the server sendfile it.
-        return wrapper(open(path, "rb"), CHUNK)
+    path = blobs.local_path(sha256) if wrapper is not None and start == 0 and length else None
+    if path is not None:
+        # Whole-file GET from disk: let the server sendfile it. Unbuffered, since sendfile
+        # reads the descriptor: a buffered reader would only cost two more system calls.
+        with contextlib.suppress(FileNotFoundError):  # gone since (a GC): the store says
+            return wrapper(open(path, "rb", buffering=0), CHUNK)
     reader = blobs.open(sha256, start, end) if length else None
     return _iterate(reader)
 
