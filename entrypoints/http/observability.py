@@ -92,7 +92,12 @@ class Exchange:
         if "x-artifact-id" in self.headers and self.status in (200, 206):
             metrics.record_download(self.bytes_out)
         if access_log.isEnabledFor(logging.INFO):  # don't build a line nobody will see
-            access_log.info(json.dumps(self._line(route, method, seconds), separators=(",", ":")))
+            line = json.dumps(self._line(route, method, seconds), separators=(",", ":"))
+            # makeRecord and handle, as Logger.info does, minus the walk up the stack for
+            # a caller's file and line that the access log never prints.
+            access_log.handle(
+                access_log.makeRecord(access_log.name, logging.INFO, "", 0, line, None, None)
+            )
 
     def _line(self, route: str, method: str, seconds: float) -> dict[str, Any]:
         counter = self.environ.get("orchard.input")
