@@ -185,9 +185,11 @@ def install(app: Flask) -> None:
 
     @app.teardown_request
     def _remember(_exc: BaseException | None) -> None:
-        request.environ["orchard.route"] = request.url_rule.rule if request.url_rule else None
-        principal = g.get("principal")
-        request.environ["orchard.user"] = principal.username if principal else None
+        # One look through each context-local proxy: every lookup costs a context search.
+        current = request._get_current_object()  # type: ignore[attr-defined]
+        rule, principal = current.url_rule, g.get("principal")
+        current.environ["orchard.route"] = rule.rule if rule is not None else None
+        current.environ["orchard.user"] = principal.username if principal else None
 
     @app.errorhandler(BackendUnavailable)
     def _backend_unavailable(error: BackendUnavailable) -> Response:
