@@ -130,8 +130,12 @@ class FilesystemBlobStore(BlobStore):
         self._tmp = self._root / ".tmp"
 
     def _path(self, sha256: str) -> Path:
-        key = _check_key(sha256)
-        return self._root / key[:2] / key[2:4] / key
+        return Path(self._file_name(_check_key(sha256)))
+
+    def _file_name(self, key: str) -> str:
+        """Where the blob ``key`` lives: ``<root>/ab/cd/abcd...``. A string: every download
+        from disk asks, and pathlib's joins cost more than the stat that follows."""
+        return os.path.join(self._root_name, key[:2], key[2:4], key)
 
     def _staged_path(self, staged: StagedBlob) -> Path:
         if not _TOKEN.fullmatch(staged.token):
@@ -230,11 +234,9 @@ class FilesystemBlobStore(BlobStore):
         return None
 
     def local_path(self, sha256: str) -> str | None:
-        # Every download from disk asks: plain strings, where pathlib's three joins and
-        # two conversions cost more than the stat.
         if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
             return None
-        path = os.path.join(self._root_name, sha256[:2], sha256[2:4], sha256)
+        path = self._file_name(sha256)
         with _disk_errors():
             return path if os.path.isfile(path) else None
 
