@@ -43,8 +43,12 @@ def _disk_errors() -> Iterator[None]:
         raise BackendUnavailable("The blob store is unavailable.") from error
 
 
+def _is_key(value: object) -> bool:
+    return isinstance(value, str) and _SHA256.fullmatch(value) is not None
+
+
 def _check_key(sha256: str) -> str:
-    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+    if not _is_key(sha256):
         raise BlobNotFound("The blob does not exist.")
     return sha256
 
@@ -174,8 +178,7 @@ class FilesystemBlobStore(BlobStore):
             self._staged_path(staged).unlink(missing_ok=True)
 
     def exists(self, sha256: str) -> bool:
-        with _disk_errors():
-            return _SHA256.fullmatch(sha256) is not None and self._path(sha256).is_file()
+        return self.local_path(sha256) is not None
 
     def open(self, sha256: str, start: int = 0, end: int | None = None) -> BlobReader:
         path = self._path(sha256)
@@ -234,7 +237,7 @@ class FilesystemBlobStore(BlobStore):
         return None
 
     def local_path(self, sha256: str) -> str | None:
-        if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+        if not _is_key(sha256):
             return None
         path = self._file_name(sha256)
         with _disk_errors():
