@@ -131,7 +131,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
                 sqlite_writers.release(self._connection)
 
     def check(self) -> None:
-        # A deferred transaction: /health must not queue behind SQLite's write lock.
+        # A read (autocommit): /health must not queue behind SQLite's write lock.
         with translated_errors(), _variant(self._base, "read").connect() as connection:
             connection.execute(text("SELECT 1"))
 
