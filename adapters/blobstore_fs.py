@@ -1,7 +1,8 @@
 """Blobs as files under one root directory, fanned out as ``ab/cd/<sha256>``.
 
 Uploads stream into ``<root>/.tmp/`` (the same filesystem, so ``os.replace`` into place is
-atomic: readers see the whole blob or none), hashed on the way and fsynced on finish.
+atomic: readers see the whole blob or none), hashed on the way and fsynced on finish;
+whole blocks are written with ``O_DIRECT`` where the filesystem allows (``staging_file``).
 Promotion renames and fsyncs the directory; a blob that exists already only gets its
 modification time refreshed, which restarts garbage collection's grace period.
 Every key is checked to be 64 lowercase hex characters before it becomes a path, and every
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from adapters.hashing import MultiHasher
+from adapters.staging_file import StagingFile
 from domain.errors import BackendUnavailable, BlobNotFound, TooLarge
 from domain.ports import BlobReader, BlobStore, BlobWriter, StagedBlob
 
@@ -62,12 +64,12 @@ def _fsync_directory(path: Path) -> None:
 
 
 class _FileWriter(BlobWriter):
-    def __init__(self, path: Path, max_size: int | None) -> None:
+    def __init__(self, path: Path, max_size: int | None, direct_io: bool) -> None:
         self._path = path
         self._max_size = max_size
         self._hasher = MultiHasher()
         with _disk_errors():
-            self._file: BinaryIO | None = open(path, "xb", buffering=CHUNK)  # noqa: SIM115
+            self._file: StagingFile | None = StagingFile(path, direct=direct_io)
 
     def write(self, data: bytes) -> int:
         if self._file is None:
@@ -75,19 +77,20 @@ class _FileWriter(BlobWriter):
         if self._max_size is not None and self._hasher.size + len(data) > self._max_size:
             self.abort()
             raise TooLarge(f"The content exceeds the maximum size of {self._max_size} bytes.")
-        self._hasher.update(data)
+        self._hasher.update(data, alongside=lambda: self._store(data))
+        return len(data)
+
+    def _store(self, data: bytes) -> None:
+        assert self._file is not None
         with _disk_errors():
             self._file.write(data)
-        return len(data)
 
     def finish(self) -> StagedBlob:
         if self._file is None:
             raise ValueError("I/O operation on a finished or aborted upload.")
         try:
             with _disk_errors():
-                self._file.flush()
-                os.fsync(self._file.fileno())
-                self._file.close()
+                self._file.close_synced()
         except BackendUnavailable:
             self.abort()
             raise
@@ -128,8 +131,9 @@ class _FileReader(BlobReader):
 class FilesystemBlobStore(BlobStore):
     """Content-addressed files under ``root``; temporary files in ``root/.tmp``."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, direct_io: bool = True) -> None:
         self._root = Path(root)
+        self._direct_io = direct_io  # large uploads bypass the page cache (staging_file.py)
         self._root_name = str(self._root)
         self._tmp = self._root / ".tmp"
 
@@ -149,7 +153,7 @@ class FilesystemBlobStore(BlobStore):
     def writer(self, max_size: int | None = None) -> BlobWriter:
         with _disk_errors():
             self._tmp.mkdir(parents=True, exist_ok=True)
-        return _FileWriter(self._tmp / f"{uuid.uuid4().hex}.part", max_size)
+        return _FileWriter(self._tmp / f"{uuid.uuid4().hex}.part", max_size, self._direct_io)
 
     def open_staged(self, staged: StagedBlob) -> BinaryIO:
         with _disk_errors():

@@ -30,7 +30,7 @@ class Services:
 def _filesystem_store(settings: Settings) -> BlobStore:
     from adapters.blobstore_fs import FilesystemBlobStore
 
-    return FilesystemBlobStore(settings.resolved_blob_dir)
+    return FilesystemBlobStore(settings.resolved_blob_dir, direct_io=settings.direct_io)
 
 
 def _s3_store(settings: Settings) -> BlobStore:

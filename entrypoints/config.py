@@ -22,6 +22,7 @@ class Settings:
     database_url: str = ""  # default: sqlite under data_dir
     blob_store: str = "filesystem"  # or "s3"
     blob_dir: str = ""  # default: <data_dir>/blobs
+    direct_io: bool = True  # filesystem store: large uploads written with O_DIRECT
     s3_endpoint: str = ""
     s3_bucket: str = "orchard"
     s3_region: str = "us-east-1"

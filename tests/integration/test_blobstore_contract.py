@@ -47,8 +47,8 @@ def _fake() -> Subject:
     return Subject(store, clock.now, lambda: clock.advance(seconds=5), store.temporary_count)
 
 
-def _filesystem(root) -> Subject:
-    store = FilesystemBlobStore(root / "blobs")
+def _filesystem(root, direct_io: bool = True) -> Subject:
+    store = FilesystemBlobStore(root / "blobs", direct_io=direct_io)
     return Subject(
         store, lambda: datetime.now(UTC), lambda: time.sleep(0.05), store.temporary_count
     )
@@ -73,12 +73,16 @@ def _s3(server) -> Subject:
     return Subject(store, lambda: datetime.now(UTC), lambda: time.sleep(1.1), store.temporary_count)
 
 
-@pytest.fixture(params=["fake", "filesystem", pytest.param("s3", marks=pytest.mark.s3)])
+@pytest.fixture(
+    params=["fake", "filesystem", "filesystem-cached", pytest.param("s3", marks=pytest.mark.s3)]
+)
 def subject(request, tmp_path) -> Subject:
     if request.param == "fake":
         return _fake()
     if request.param == "filesystem":
         return _filesystem(tmp_path)
+    if request.param == "filesystem-cached":  # ORCHARD_DIRECT_IO=false
+        return _filesystem(tmp_path, direct_io=False)
     return _s3(request.getfixturevalue("s3_server"))
 
 

@@ -71,3 +71,44 @@ def test_hashing_continues_inline_when_the_helper_pool_is_shut_down():
         assert hasher.checksums().md5 == hashlib.md5(data, usedforsecurity=False).hexdigest()
     finally:
         hashing._helper_pool.cache_clear()
+
+
+@pytest.mark.parametrize("size", [10, 1 << 20], ids=["inline", "on helpers"])
+def test_alongside_runs_once_in_the_calling_thread_and_the_digests_stay_right(size):
+    """The store's write of a chunk runs beside its hashing, never instead of it."""
+    import threading
+
+    content = os.urandom(size)
+    calls: list[int] = []
+    hasher = MultiHasher()
+    hasher.update(content, alongside=lambda: calls.append(threading.get_ident()))
+    assert calls == [threading.get_ident()]
+    assert hasher.checksums() == expected(content)
+
+
+def test_an_error_from_alongside_is_raised_after_the_helpers_are_done():
+    content = os.urandom(1 << 20)
+    hasher = MultiHasher()
+
+    def disk_full() -> None:
+        raise OSError("No space left on device")
+
+    with pytest.raises(OSError, match="No space"):
+        hasher.update(content, alongside=disk_full)
+    # Both halves finished with the chunk before update let go of it.
+    assert hasher.checksums() == expected(content)
+
+
+def test_alongside_still_runs_when_the_helper_pool_is_shut_down():
+    from adapters import hashing
+
+    hashing._helper_pool().shutdown(wait=True)
+    try:
+        content = os.urandom(hashing._PARALLEL_THRESHOLD + 1)
+        ran: list[bool] = []
+        hasher = hashing.MultiHasher()
+        hasher.update(content, alongside=lambda: ran.append(True))
+        assert ran == [True]
+        assert hasher.checksums() == expected(content)
+    finally:
+        hashing._helper_pool.cache_clear()
