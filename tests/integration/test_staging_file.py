@@ -121,3 +121,18 @@ def test_close_without_sync_keeps_whole_blocks_only_and_can_be_repeated(tmp_path
     staging.close()
     assert staging.closed
     assert (tmp_path / "f").stat().st_size == BLOCK
+
+
+@pytest.mark.parametrize(("setting", "wanted"), [(None, True), ("false", False), ("true", True)])
+def test_orchard_direct_io_reaches_the_filesystem_store(tmp_path, setting, wanted):
+    from entrypoints.bootstrap import _filesystem_store
+    from entrypoints.config import load_settings
+
+    environ = {"ORCHARD_DATA_DIR": str(tmp_path)}
+    if setting is not None:
+        environ["ORCHARD_DIRECT_IO"] = setting
+    writer = _filesystem_store(load_settings(environ)).writer()
+    try:
+        assert writer._file.direct is (wanted and direct_io_works_in(tmp_path))
+    finally:
+        writer.abort()
