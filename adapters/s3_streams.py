@@ -67,8 +67,7 @@ class S3Writer(BlobWriter):
         if self._max_size is not None and self._hasher.size + len(data) > self._max_size:
             self.abort()
             raise TooLarge(f"The content exceeds the maximum size of {self._max_size} bytes.")
-        self._hasher.update(data)
-        self._buffer += data
+        self._hasher.update(data, alongside=lambda: self._buffer.extend(data))
         if len(self._buffer) >= self._part_size:
             self._guarded(self._send_part)
         return len(data)
