@@ -14,13 +14,15 @@ device's block size, so bytes are gathered in a page-aligned (``mmap``) block of
 ``BLOCK`` bytes and written a whole block at a time; the tail, shorter than a block, goes
 through the page cache once ``O_DIRECT`` is switched off again. Filesystems without
 direct I/O (tmpfs before Linux 6.6, some FUSE and network filesystems) refuse the flag,
-and then every block is an ordinary write: same bytes, same durability, just cached. The
+and then every block is an ordinary write: same bytes, same durability, just cached; so
+is every block after a direct write that the filesystem refused with ``EINVAL``. The
 ``fsync`` in ``close_synced`` is kept either way: ``O_DIRECT`` does not make the file's
 size and extents durable.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import mmap
 import os
@@ -47,8 +49,20 @@ class StagingFile:
             self._filled += take
             view = view[take:]
             if self._filled == BLOCK:
-                _write_all(self._fd, block)
+                self._write_block(block)
                 self._filled = 0
+
+    def _write_block(self, block: mmap.mmap) -> None:
+        try:
+            _write_all(self._fd, block)
+        except OSError as error:
+            # Some filesystems take the flag and then refuse the I/O itself (EINVAL,
+            # before writing anything): write through the cache from here on.
+            if not (self.direct and error.errno == errno.EINVAL):
+                raise
+            _switch_direct(self._fd, on=False)
+            self.direct = False
+            _write_all(self._fd, block)
 
     def _new_block(self) -> mmap.mmap:
         self._block = mmap.mmap(-1, BLOCK)  # anonymous mappings are page-aligned

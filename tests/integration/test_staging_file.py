@@ -106,6 +106,35 @@ def test_a_filesystem_without_direct_io_still_gets_every_byte(tmp_path, monkeypa
     assert (tmp_path / "f").read_bytes() == content
 
 
+def refuse_direct_writes(monkeypatch) -> None:
+    """Accept the flag but refuse every write made with it, as some FUSE filesystems do."""
+    real = os.write
+
+    def write_without_direct(fd, data):
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real(fd, data)
+
+    monkeypatch.setattr(staging_file.os, "write", write_without_direct)
+
+
+@pytest.mark.skipif(not hasattr(os, "O_DIRECT"), reason="no O_DIRECT on this system")
+def test_a_filesystem_that_refuses_direct_writes_gets_every_byte_through_the_cache(
+    tmp_path, monkeypatch
+):
+    if not direct_io_works_in(tmp_path):
+        pytest.skip("this filesystem refuses O_DIRECT already at the flag")
+    refuse_direct_writes(monkeypatch)
+    content = os.urandom(3 * BLOCK + 77)
+    staging = StagingFile(tmp_path / "f", direct=True)
+    assert staging.direct is True
+    staging.write(content[:100])
+    staging.write(content[100:])
+    staging.close_synced()
+    assert staging.direct is False
+    assert (tmp_path / "f").read_bytes() == content
+
+
 def test_the_file_is_created_exclusively(tmp_path):
     (tmp_path / "taken").write_bytes(b"someone else's")
     with pytest.raises(FileExistsError):
