@@ -42,6 +42,10 @@ class StagingFile:
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         view = memoryview(data).cast("B")
+        if not self.direct:  # the block exists for alignment only: no copy through it
+            self._write_gathered()
+            _write_all(self._fd, view)
+            return
         block = self._block or self._new_block()
         while view:
             take = min(len(view), BLOCK - self._filled)
@@ -64,6 +68,14 @@ class StagingFile:
             self.direct = False
             _write_all(self._fd, block)
 
+    def _write_gathered(self) -> None:
+        """Write what the block holds short of a whole block (the tail, or what was
+        gathered before a fallback to the cache), through the cache."""
+        if self._filled:
+            assert self._block is not None
+            _write_all(self._fd, memoryview(self._block)[: self._filled])
+            self._filled = 0
+
     def _new_block(self) -> mmap.mmap:
         self._block = mmap.mmap(-1, BLOCK)  # anonymous mappings are page-aligned
         return self._block
@@ -71,12 +83,9 @@ class StagingFile:
     def close_synced(self) -> None:
         """Write the tail, make the whole file durable, and close it."""
         try:
-            if self._filled:
-                if self.direct:  # an unaligned tail cannot go direct
-                    _switch_direct(self._fd, on=False)
-                assert self._block is not None
-                _write_all(self._fd, memoryview(self._block)[: self._filled])
-                self._filled = 0
+            if self._filled and self.direct:  # an unaligned tail cannot go direct
+                _switch_direct(self._fd, on=False)
+            self._write_gathered()
             os.fsync(self._fd)
         finally:
             self.close()

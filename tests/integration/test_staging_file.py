@@ -135,6 +135,19 @@ def test_a_filesystem_that_refuses_direct_writes_gets_every_byte_through_the_cac
     assert (tmp_path / "f").read_bytes() == content
 
 
+@pytest.mark.skipif(not hasattr(os, "O_DIRECT"), reason="no O_DIRECT on this system")
+def test_bytes_gathered_before_a_refused_direct_write_keep_their_place(tmp_path, monkeypatch):
+    if not direct_io_works_in(tmp_path):
+        pytest.skip("this filesystem refuses O_DIRECT already at the flag")
+    refuse_direct_writes(monkeypatch)
+    content = os.urandom(3 * BLOCK + 77)
+    # The fallback comes mid-chunk: the second chunk leaves bytes gathered in the block
+    # that must land before the third chunk's, which is written straight through.
+    staging = write_in_chunks(tmp_path / "f", content, [100, BLOCK + 50, 4096], direct=True)
+    assert staging.direct is False
+    assert (tmp_path / "f").read_bytes() == content
+
+
 def test_the_file_is_created_exclusively(tmp_path):
     (tmp_path / "taken").write_bytes(b"someone else's")
     with pytest.raises(FileExistsError):
