@@ -181,9 +181,6 @@ class FilesystemBlobStore(BlobStore):
         with _disk_errors():
             self._staged_path(staged).unlink(missing_ok=True)
 
-    def exists(self, sha256: str) -> bool:
-        return self.local_path(sha256) is not None
-
     def open(self, sha256: str, start: int = 0, end: int | None = None) -> BlobReader:
         path = self._path(sha256)
         with _disk_errors():

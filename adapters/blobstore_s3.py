@@ -140,9 +140,6 @@ class S3BlobStore(BlobStore):
         with s3_errors():
             self.client.delete_object(Bucket=self.bucket, Key=self.temp_key(staged.token))
 
-    def exists(self, sha256: str) -> bool:
-        return self.modified_at(sha256) is not None
-
     def open(self, sha256: str, start: int = 0, end: int | None = None) -> BlobReader:
         try:
             answer = self.get(self.key(sha256), start, end)

@@ -1,7 +1,7 @@
 """The unit of work over SQLAlchemy: one connection, one transaction, every repository.
 
 A plain Core ``Connection`` rather than an ORM ``Session``: the repositories speak Core
-statements (see ``adapters/orm.py``), so a session would only wrap the connection. The
+statements (see ``adapters/tables.py``), so a session would only wrap the connection. The
 transaction begins lazily with the first statement (on SQLite that is when
 ``BEGIN IMMEDIATE`` takes the write lock), ends with ``commit()`` or ``rollback()``, and
 a new one begins with the next statement. Leaving ``with uow:`` rolls back whatever was
@@ -16,20 +16,17 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Connection, Engine, text
 
 from adapters import sqlite_writers
-from adapters.repository import (
+from adapters.sql.accounts import (
     SqlApiKeyRepository,
-    SqlArtifactRepository,
-    SqlDistributionRepository,
     SqlMembershipRepository,
-    SqlPackageRepository,
-    SqlProjectRepository,
     SqlSessionRepository,
-    SqlTagRepository,
-    SqlUploadRepository,
     SqlUserRepository,
-    SqlVersionRepository,
 )
+from adapters.sql.artifacts import SqlArtifactRepository, SqlUploadRepository
 from adapters.sql.base import translated_errors
+from adapters.sql.distributions import SqlDistributionRepository
+from adapters.sql.projects import SqlPackageRepository, SqlProjectRepository
+from adapters.sql.references import SqlTagRepository, SqlVersionRepository
 from domain.errors import BackendUnavailable
 from domain.ports import UnitOfWork
 

@@ -221,3 +221,14 @@ class Page:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.limit)) if self.limit else 1
+
+
+@dataclass(frozen=True)
+class PackageMetadata:
+    """What a self-describing archive says about itself."""
+
+    name: str | None = None
+    version: str | None = None
+    requires_python: str | None = None
+    summary: str | None = None
+    core_metadata: bytes | None = None  # a wheel's METADATA file, verbatim (PEP 658)

@@ -1,4 +1,4 @@
-"""Alembic environment: the target metadata is ``adapters.orm.metadata``.
+"""Alembic environment: the target metadata is ``adapters.tables.metadata``.
 
 ``adapters.migrations.upgrade`` hands over an open connection (inside the locked
 transaction); run from the ``alembic`` command line instead, the URL comes from
@@ -13,7 +13,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from adapters.database import create_engine_for
-from adapters.orm import metadata
+from adapters.tables import metadata
 
 
 def _run(connection: Connection) -> None:

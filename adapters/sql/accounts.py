@@ -6,9 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete, select, update
 
-from adapters.orm import api_keys, login_sessions, memberships, users
 from adapters.sql import rows
 from adapters.sql.base import SqlRepository
+from adapters.tables import api_keys, login_sessions, memberships, users
 from domain.errors import AlreadyExists
 from domain.model import ApiKey, LoginSession, Membership, User
 from domain.ports import (

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, case, delete, func, literal, select, update
 
-from adapters.orm import UTCDateTime, artifacts, packages, projects, uploads
 from adapters.sql import rows
 from adapters.sql.base import SqlRepository
+from adapters.tables import UTCDateTime, artifacts, packages, projects, uploads
 from domain.errors import Conflict
 from domain.model import Artifact, Package, Project, Upload
 from domain.ports import ArtifactRepository, UploadRepository

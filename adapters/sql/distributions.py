@@ -8,9 +8,9 @@ from packaging.version import InvalidVersion
 from packaging.version import Version as ParsedVersion
 from sqlalchemy import ColumnElement, Select, bindparam, select, update
 
-from adapters.orm import artifacts, distributions, packages, projects
 from adapters.sql import rows
 from adapters.sql.base import SqlRepository
+from adapters.tables import artifacts, distributions, packages, projects
 from domain.errors import FileExists
 from domain.model import Artifact, Distribution, Project
 from domain.ports import DistributionRepository

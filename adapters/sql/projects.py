@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, or_, select, update
 
-from adapters.orm import memberships, packages, projects
 from adapters.sql import rows
 from adapters.sql.base import SqlRepository
+from adapters.tables import memberships, packages, projects
 from domain.errors import AlreadyExists
 from domain.model import Package, PackageFormat, Project
 from domain.ports import PackageRepository, ProjectRepository

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
-from adapters.orm import tag_history, tags, versions
 from adapters.sql import rows
 from adapters.sql.base import SqlRepository
+from adapters.tables import tag_history, tags, versions
 from domain.model import Tag, TagChange, Version
 from domain.ports import TagRepository, VersionRepository
 

@@ -91,6 +91,7 @@ class FakeBlobStore(BlobStore):
         self.staged.pop(staged.token, None)
 
     def exists(self, sha256: str) -> bool:
+        """Whether a promoted blob is there (a test shortcut, not part of the port)."""
         return sha256 in self.blobs
 
     def read(self, sha256: str) -> bytes:

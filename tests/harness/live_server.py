@@ -92,7 +92,7 @@ class LiveServer:
         return BLOB_STORES[self.env["ORCHARD_BLOB_STORE"]](load_settings(self.env))
 
     def blob_exists(self, sha256: str) -> bool:
-        return self.blob_store().exists(sha256)
+        return self.blob_store().modified_at(sha256) is not None
 
     def blob_count(self) -> int:
         return sum(1 for _ in self.blob_store().iter_blobs())

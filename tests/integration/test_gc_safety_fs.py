@@ -53,8 +53,8 @@ def test_a_run_started_before_an_upload_promotes_keeps_its_blobs(world, tmp_path
     world.blobs.promote(promoted)
     report = collect_garbage(world.uow, world.blobs, world.clock, grace=timedelta(0), apply=True)
 
-    assert report.artifacts == [garbage] and not world.blobs.exists(garbage)
-    assert world.blobs.exists(promoted.sha256) and report.orphans == []
+    assert report.artifacts == [garbage] and world.blobs.modified_at(garbage) is None
+    assert world.blobs.modified_at(promoted.sha256) is not None and report.orphans == []
     assert (tmp_path / ".tmp" / staged.token).exists()
     assert not (tmp_path / ".tmp" / abandoned.token).exists()
     assert report.temporary_removed == 1
@@ -72,4 +72,4 @@ def test_an_orphan_goes_only_once_older_than_the_grace_period(world):
     backdate(world.blobs.local_path(orphan.sha256))
     report = collect_garbage(world.uow, world.blobs, world.clock, grace=hour, apply=True)
     assert report.orphans == [orphan.sha256] and report.orphan_bytes == len(b"commit failed")
-    assert not world.blobs.exists(orphan.sha256)
+    assert world.blobs.modified_at(orphan.sha256) is None

@@ -1,4 +1,4 @@
-"""The migrations build exactly the schema of ``adapters/orm.py``, on SQLite and
+"""The migrations build exactly the schema of ``adapters/tables.py``, on SQLite and
 PostgreSQL, and running them again (as every worker does on start) changes nothing."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy import table as sa_table
 
 from adapters.database import create_engine_for
 from adapters.migrations import current, head, upgrade
-from adapters.orm import metadata
+from adapters.tables import metadata
 from adapters.unit_of_work import SqlAlchemyUnitOfWork
 from domain.model import LoginSession, Package
 from tests.harness.postgres import fresh_database

@@ -1,4 +1,4 @@
-"""The initial schema: every table of adapters/orm.py.
+"""The initial schema: every table of adapters/tables.py.
 
 Revision ID: 0001
 Revises:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, text
 
-from adapters.orm import metadata
+from adapters.tables import metadata
 from domain.model import Artifact, Package, PackageFormat, Project, Upload
 from domain.ports import UnitOfWork
 

@@ -1,22 +1,19 @@
-"""The ports: what the use cases need from the outside world, and nothing more.
+"""The metadata ports: one repository per kind of row, and the unit of work over them.
 
-Adapters implement these ABCs; tests implement them with in-memory fakes
-(``tests/unit/fakes.py``). Every adapter translates its vendor's errors into the domain
-errors named in the docstrings (``BlobNotFound``, ``BackendUnavailable``, ...).
+The SQL adapters live in ``adapters/sql/`` and ``adapters/unit_of_work.py``; the
+in-memory fakes in ``tests/fakes/metadata*.py``. Both are held to one contract by
+``tests/integration/metadata_contract/``. Database failures surface as
+``BackendUnavailable``.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
 
 from domain.model import (
     ApiKey,
     Artifact,
-    Checksums,
     Distribution,
     LoginSession,
     Membership,
@@ -28,175 +25,6 @@ from domain.model import (
     User,
     Version,
 )
-
-# --------------------------------------------------------------------------- clock
-
-
-class Clock(abc.ABC):
-    @abc.abstractmethod
-    def now(self) -> datetime:
-        """The current time, timezone-aware UTC."""
-
-
-# --------------------------------------------------------------------------- package metadata
-
-
-@dataclass(frozen=True)
-class PackageMetadata:
-    """What a self-describing archive says about itself."""
-
-    name: str | None = None
-    version: str | None = None
-    requires_python: str | None = None
-    summary: str | None = None
-    core_metadata: bytes | None = None  # a wheel's METADATA file, verbatim (PEP 658)
-
-
-class MetadataReader(abc.ABC):
-    @abc.abstractmethod
-    def read(self, file: BinaryIO, filename: str) -> PackageMetadata | None:
-        """Read the metadata of a wheel (``*.dist-info/METADATA``), an sdist (``PKG-INFO``)
-        or an npm-style ``.tgz`` (``package.json``) from a seekable file.
-
-        Bounded in bytes read and decompressed; never raises: an unreadable or hostile
-        archive yields None.
-        """
-
-    @abc.abstractmethod
-    def read_wheel_metadata(self, file: BinaryIO) -> bytes:
-        """The METADATA of a wheel, for the index. Raises ``InvalidInput`` with a reason
-        when the file is not a zip, has no METADATA, or METADATA is too large once
-        decompressed (a zip bomb)."""
-
-
-# --------------------------------------------------------------------------- blobs
-
-
-@dataclass(frozen=True)
-class StagedBlob:
-    """Bytes written to a temporary place in the blob store, hashed, not yet visible.
-
-    ``token`` is the adapter's handle on the temporary object (a path, a key).
-    """
-
-    token: str
-    checksums: Checksums
-
-    @property
-    def sha256(self) -> str:
-        return self.checksums.sha256
-
-    @property
-    def size(self) -> int:
-        return self.checksums.size
-
-
-class BlobWriter(abc.ABC):
-    """A write-only stream into a temporary object that hashes every byte it is given."""
-
-    @abc.abstractmethod
-    def write(self, data: bytes) -> int:
-        """Append ``data``; raises ``TooLarge`` past the writer's limit,
-        ``BackendUnavailable`` when the store fails."""
-
-    @abc.abstractmethod
-    def finish(self) -> StagedBlob:
-        """Flush and make the bytes durable in the temporary place; return the digests."""
-
-    @abc.abstractmethod
-    def abort(self) -> None:
-        """Drop everything written so far. Safe to call more than once, or after finish."""
-
-
-class BlobReader(abc.ABC):
-    """An open blob: iterate for chunks, ``close()`` when done."""
-
-    size: int
-
-    @abc.abstractmethod
-    def __iter__(self) -> Iterator[bytes]:
-        """The bytes, in chunks of bounded size."""
-
-    @abc.abstractmethod
-    def close(self) -> None:
-        """Release the underlying file or connection."""
-
-
-class BlobStore(abc.ABC):
-    """Content-addressed storage: a blob's key is the hex SHA-256 of its bytes."""
-
-    @abc.abstractmethod
-    def writer(self, max_size: int | None = None) -> BlobWriter:
-        """Open a temporary object to stream into. ``max_size`` bounds it (``TooLarge``)."""
-
-    @abc.abstractmethod
-    def open_staged(self, staged: StagedBlob) -> BinaryIO:
-        """A seekable, read-only file object over a staged blob, to read package metadata."""
-
-    @abc.abstractmethod
-    def promote(self, staged: StagedBlob) -> None:
-        """Make the staged bytes visible under their SHA-256 and drop the temporary object.
-
-        Idempotent: when the blob exists already the temporary one is dropped and the
-        existing blob's modification time is refreshed, so garbage collection's grace
-        period starts again. Raises ``BackendUnavailable``.
-        """
-
-    @abc.abstractmethod
-    def discard(self, staged: StagedBlob) -> None:
-        """Drop a staged blob that will not be promoted. Never raises for a missing one."""
-
-    @abc.abstractmethod
-    def exists(self, sha256: str) -> bool:
-        """Whether a promoted blob exists under that key."""
-
-    @abc.abstractmethod
-    def open(self, sha256: str, start: int = 0, end: int | None = None) -> BlobReader:
-        """Read bytes ``start`` to ``end`` inclusive (``end=None``: to the last byte).
-
-        Raises ``BlobNotFound`` or ``BackendUnavailable``.
-        """
-
-    @abc.abstractmethod
-    def delete(self, sha256: str) -> None:
-        """Remove a promoted blob. A missing blob is not an error."""
-
-    @abc.abstractmethod
-    def quarantine(self, sha256: str) -> None:
-        """Move a promoted blob aside (fsck --repair: its bytes do not match its key) so it
-        is no longer listed or served, yet kept for a human to inspect. Afterwards
-        ``exists`` is False and ``open`` raises ``BlobNotFound``. Raises ``BlobNotFound``
-        when there is no such blob, ``BackendUnavailable`` when the store fails."""
-
-    @abc.abstractmethod
-    def modified_at(self, sha256: str) -> datetime | None:
-        """When the blob was last written or refreshed; ``None`` when it does not exist."""
-
-    @abc.abstractmethod
-    def iter_blobs(self) -> Iterable[str]:
-        """Every promoted blob's key (for fsck and the orphan sweep)."""
-
-    @abc.abstractmethod
-    def sweep_temporary(self, older_than: datetime) -> int:
-        """Delete temporary objects (and aborted multipart uploads) older than that time;
-        return how many were removed."""
-
-    @abc.abstractmethod
-    def presigned_url(
-        self, sha256: str, filename: str, content_type: str, expires_in: int
-    ) -> str | None:
-        """A URL a client can GET directly, or ``None`` where the store cannot sign."""
-
-    @abc.abstractmethod
-    def local_path(self, sha256: str) -> str | None:
-        """A filesystem path to the blob for zero-copy serving, or ``None``."""
-
-    @abc.abstractmethod
-    def check(self) -> None:
-        """Raise ``BackendUnavailable`` unless the store answers now (for /health)."""
-
-
-# --------------------------------------------------------------------------- metadata
 
 
 class ProjectRepository(abc.ABC):
@@ -575,18 +403,3 @@ class UnitOfWork(abc.ABC):
     @abc.abstractmethod
     def check(self) -> None:
         """Raise ``BackendUnavailable`` unless the database answers now (for /health)."""
-
-
-# --------------------------------------------------------------------------- credentials
-
-
-class PasswordHasher(abc.ABC):
-    """A deliberately slow password hash (argon2 in production, a cheap one in tests)."""
-
-    @abc.abstractmethod
-    def hash(self, password: str) -> str:
-        """An encoded hash with its own salt and parameters."""
-
-    @abc.abstractmethod
-    def verify(self, password_hash: str, password: str) -> bool:
-        """Whether the password matches; never raises for a mismatch or a malformed hash."""
