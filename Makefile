@@ -19,9 +19,10 @@ $(STAMP): setup.cfg pyproject.toml
 run: $(STAMP) ## serve Orchard on the embedded default (SQLite + ./orchard-data, port 8080)
 	$(BIN)/orchard serve
 
-lint: $(STAMP) ## ruff lint and format check
+lint: $(STAMP) ## ruff lint and format check, mypy over the production code
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy domain adapters entrypoints
 
 format: $(STAMP) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

@@ -109,7 +109,7 @@ class S3BlobStore(BlobStore):
 
     def open_staged(self, staged: StagedBlob) -> BinaryIO:
         raw = RangeFile(self, self.temp_key(staged.token), staged.size)
-        return io.BufferedReader(raw, buffer_size=256 * 1024)  # type: ignore[return-value]
+        return io.BufferedReader(raw, buffer_size=256 * 1024)
 
     def promote(self, staged: StagedBlob) -> None:
         target, source = self.key(staged.sha256), self.temp_key(staged.token)

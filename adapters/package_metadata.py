@@ -18,7 +18,7 @@ import lzma
 import tarfile
 import zipfile
 import zlib
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from packaging.metadata import parse_email
 
@@ -156,6 +156,8 @@ class ArchiveMetadataReader(MetadataReader):
         file.seek(0)
         with _decompressed(file) as stream:
             metered = _MeteredReader(stream, self.max_total_size)
+            # ignore: typeshed's overloads want a whole file object; a stream ("r|") only
+            # ever calls read(), which is all _MeteredReader has.
             with tarfile.open(fileobj=metered, mode="r|") as archive:  # type: ignore[call-overload]
                 return self._scan_tar(archive)
 
@@ -180,7 +182,9 @@ class ArchiveMetadataReader(MetadataReader):
 def _decompressed(file: BinaryIO) -> contextlib.AbstractContextManager[BinaryIO]:
     """The tarball's bytes as a stream, decompressed by what its magic number says.
 
-    None of these close ``file``: it belongs to the caller.
+    None of these close ``file``: it belongs to the caller. The ignores: typeshed types
+    the decompressors as ``BufferedIOBase``/``BinaryIO``-less classes, yet each is a
+    binary reader, which is all the caller asks of it.
     """
     magic = file.read(6)
     file.seek(0)
@@ -193,7 +197,7 @@ def _decompressed(file: BinaryIO) -> contextlib.AbstractContextManager[BinaryIO]
     return contextlib.nullcontext(file)
 
 
-def _read_capped(stream: BinaryIO, limit: int) -> bytes:
+def _read_capped(stream: IO[bytes], limit: int) -> bytes:
     """Read at most ``limit`` bytes in chunks; raise ``_OverBudgetError`` if there are more."""
     chunks: list[bytes] = []
     total = 0

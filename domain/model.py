@@ -2,7 +2,8 @@
 
 Plain dataclasses: adapters map rows to these with explicit functions, services pass
 them around, entry points render them. Identifiers of stored rows are integers that the
-metadata repository assigns; ``None`` before the row exists.
+metadata repository assigns, from 1; ``0`` before the row exists. Not ``None``: every
+entity a repository returns has its id, and the use cases pass it on as an ``int``.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class Project:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     created_by: str | None = None
-    id: int | None = None
+    id: int = 0
     # Grows whenever a package is added to or deleted from the project: the key under
     # which the rendered package list (the index root) can be reused.
     index_serial: int = 0
@@ -93,7 +94,7 @@ class Package:
     format: PackageFormat = PackageFormat.GENERIC
     description: str = ""
     created_at: datetime | None = None
-    id: int | None = None
+    id: int = 0
     project_name: str = ""
     serial: int = 0  # grows with every upload, yank and delete (index ETags, page caches)
 
@@ -108,7 +109,7 @@ class Upload:
     tag: str | None = None
     version: str | None = None
     version_source: VersionSource | None = None
-    id: int | None = None
+    id: int = 0
 
 
 @dataclass
@@ -118,7 +119,7 @@ class Tag:
     artifact_id: str
     created_at: datetime
     updated_at: datetime
-    id: int | None = None
+    id: int = 0
 
 
 @dataclass
@@ -139,7 +140,7 @@ class Version:
     artifact_id: str
     version_source: VersionSource
     created_at: datetime
-    id: int | None = None
+    id: int = 0
 
 
 @dataclass
@@ -164,7 +165,7 @@ class Distribution:
     yanked_reason: str | None = None
     deleted_at: datetime | None = None
     size: int = 0
-    id: int | None = None
+    id: int = 0
 
 
 @dataclass
@@ -173,7 +174,7 @@ class User:
     password_hash: str
     is_admin: bool = False
     created_at: datetime | None = None
-    id: int | None = None
+    id: int = 0
 
 
 @dataclass
@@ -186,7 +187,7 @@ class ApiKey:
     prefix: str  # first characters of the secret, to recognise it in listings
     created_at: datetime
     last_used_at: datetime | None = None
-    id: int | None = None
+    id: int = 0
 
 
 @dataclass

@@ -58,12 +58,12 @@ def resolve_reference(
     looked for.
     """
     reference = parse_reference(ref)
-    lookups = {
+    lookups: dict[ReferenceKind, Callable[[str], str | None]] = {
         "tag": lambda value: _by_name(value, validate_tag_name, find_tag),
         "version": lambda value: _by_name(value, validate_version_name, find_version),
         "artifact": lambda value: _by_artifact_id(value, holds_artifact),
     }
-    kinds = list(lookups) if reference.kind == "any" else [reference.kind]
+    kinds: list[ReferenceKind] = list(lookups) if reference.kind == "any" else [reference.kind]
     for kind in kinds:
         artifact_id = lookups[kind](reference.value)
         if artifact_id is not None:

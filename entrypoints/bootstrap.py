@@ -1,7 +1,8 @@
 """The composition root: the only code that reads settings and picks adapters.
 
-``bootstrap(settings, **overrides)`` builds adapters from name→factory tables and returns
-a frozen ``Services``; tests pass fakes as overrides. Nothing is created at import time.
+``bootstrap(settings, ...)`` builds the adapters the settings name (blob stores from a
+name→factory table) and returns a frozen ``Services``; tests pass fakes in their place.
+Nothing is created at import time.
 """
 
 from __future__ import annotations
@@ -65,26 +66,32 @@ def _sql_uow_factory(settings: Settings) -> Callable[..., UnitOfWork]:
     )
 
 
-def bootstrap(settings: Settings, **overrides: object) -> Services:
-    """Wire the adapters the settings name; ``overrides`` replace any of them."""
+def bootstrap(
+    settings: Settings,
+    *,
+    uow: Callable[..., UnitOfWork] | None = None,
+    blobs: BlobStore | None = None,
+    clock: Clock | None = None,
+    reader: MetadataReader | None = None,
+    hasher: PasswordHasher | None = None,
+    pepper: bytes | None = None,
+) -> Services:
+    """Wire the adapters the settings name; each argument given replaces one of them
+    (tests pass fakes). Named parameters rather than ``**overrides``: a misspelt fake is
+    a TypeError, and every part keeps its type."""
     from adapters.clock import SystemClock
     from adapters.package_metadata import ArchiveMetadataReader
     from adapters.passwords import Argon2PasswordHasher
 
-    parts: dict[str, object] = {
-        "settings": settings,
-        "pepper": overrides.pop("pepper", None) or secret_key(settings),
-    }
-    builders: dict[str, Callable[[], object]] = {
-        "uow": lambda: _sql_uow_factory(settings),
-        "blobs": lambda: BLOB_STORES[settings.blob_store](settings),
-        "clock": SystemClock,
-        "reader": ArchiveMetadataReader,
-        "hasher": Argon2PasswordHasher,
-    }
-    for name, build in builders.items():
-        parts[name] = overrides[name] if name in overrides else build()
-    return Services(**parts)
+    return Services(
+        settings=settings,
+        uow=uow if uow is not None else _sql_uow_factory(settings),
+        blobs=blobs if blobs is not None else BLOB_STORES[settings.blob_store](settings),
+        clock=clock if clock is not None else SystemClock(),
+        reader=reader if reader is not None else ArchiveMetadataReader(),
+        hasher=hasher if hasher is not None else Argon2PasswordHasher(),
+        pepper=pepper or secret_key(settings),
+    )
 
 
 def secret_key(settings: Settings) -> bytes:

@@ -35,7 +35,7 @@ def progress_bar(label: str, length: int | None = None) -> Iterator[Progress]:
     if not sys.stderr.isatty():
         yield no_progress
         return
-    unknown = (item for item in ())  # no length hint: the bar counts without a percentage
+    unknown: Iterator[int] = iter(())  # no length hint: the bar counts without a percentage
     with click.progressbar(
         unknown if length is None else None, length=length, label=label, file=sys.stderr
     ) as bar:

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 GIB = 1024**3
 
@@ -66,7 +67,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     values = dict(_read_file(environ.get("ORCHARD_CONFIG_FILE")))
     values.update({k: v for k, v in environ.items() if k.startswith("ORCHARD_")})
-    kwargs = {}
+    # Any: each value is converted to its own field's type (``_convert``), which a
+    # dict of one value type cannot say.
+    kwargs: dict[str, Any] = {}
     for spec in fields(Settings):
         raw = values.get(f"ORCHARD_{spec.name.upper()}")
         if raw is not None:

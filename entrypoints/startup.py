@@ -32,7 +32,7 @@ def prepare(services: Services, *, announce=print) -> None:
 def ensure_admin(services: Services, *, announce=print) -> None:
     settings = services.settings
     with services.uow() as uow:
-        if uow.users.get(settings.admin_user) is not None or uow.users.list():
+        if uow.users.get(settings.admin_user) is not None or uow.users.list_all():
             return
     password = settings.admin_password or secrets.token_urlsafe(18)
     try:

@@ -48,7 +48,10 @@ def head() -> str:
     """The newest revision in the migration history."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    revision = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if revision is None:  # only when versions/ is empty: a broken installation
+        raise RuntimeError("The migration history is empty.")
+    return revision
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

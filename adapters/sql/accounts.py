@@ -51,7 +51,7 @@ class SqlUserRepository(SqlRepository, UserRepository):
     def delete(self, user_id: int) -> None:
         self._execute(delete(users).where(users.c.id == user_id))
 
-    def list(self) -> list[User]:
+    def list_all(self) -> list[User]:
         return [rows.user(row) for row in self._execute(select(users).order_by(users.c.username))]
 
 
@@ -145,6 +145,6 @@ class SqlMembershipRepository(SqlRepository, MembershipRepository):
         )
         return self._execute(statement).rowcount > 0
 
-    def list(self, project_id: int) -> list[Membership]:
+    def list_for_project(self, project_id: int) -> list[Membership]:
         query = _MEMBERS.where(memberships.c.project_id == project_id).order_by(users.c.username)
         return [rows.membership(row) for row in self._execute(query)]

@@ -121,7 +121,7 @@ class SqlUploadRepository(SqlRepository, UploadRepository):
         upload.id = self._execute(statement).scalar_one()
         return upload
 
-    def list(self, package_id: int, *, limit: int, offset: int) -> tuple[list[Upload], int]:
+    def list_page(self, package_id: int, *, limit: int, offset: int) -> tuple[list[Upload], int]:
         where = uploads.c.package_id == package_id
         query = (
             select(uploads).where(where).order_by(uploads.c.created_at.desc(), uploads.c.id.desc())
@@ -162,14 +162,15 @@ class SqlUploadRepository(SqlRepository, UploadRepository):
     def references_by_artifact(
         self, *, project_id: int | None = None, package_id: int | None = None
     ) -> dict[str, int]:
-        query = select(uploads.c.artifact_id, func.count()).group_by(uploads.c.artifact_id)
+        holding = func.count().label("holding")
+        query = select(uploads.c.artifact_id, holding).group_by(uploads.c.artifact_id)
         if package_id is not None:
             query = query.where(uploads.c.package_id == package_id)
         if project_id is not None:
             query = query.join(packages, packages.c.id == uploads.c.package_id).where(
                 packages.c.project_id == project_id
             )
-        return {artifact_id: count for artifact_id, count in self._execute(query)}
+        return {row.artifact_id: row.holding for row in self._execute(query)}
 
     def readable_packages_holding(self, artifact_id: str) -> list[tuple[Project, Package]]:
         query = (

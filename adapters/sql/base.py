@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Result, Table
+from sqlalchemy import Connection, CursorResult, Executable, Row, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
@@ -75,14 +75,16 @@ class SqlRepository:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    def _execute(self, statement: Executable, params: Any = None) -> Result[Any]:
+    def _execute(self, statement: Executable, params: Any = None) -> CursorResult[Any]:
         with translated_errors():
             return self._connection.execute(statement, params)
 
     def _insert(self, table: Table) -> Any:
         return insert(self._connection, table)
 
-    def _page(self, query: Any, count_query: Any, limit: int, offset: int) -> tuple[list, int]:
+    def _page(
+        self, query: Any, count_query: Any, limit: int, offset: int
+    ) -> tuple[Sequence[Row[Any]], int]:
         rows = self._execute(query.limit(limit).offset(offset)).all()
         total = self._execute(count_query).scalar_one()
         return rows, total

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from packaging.version import InvalidVersion
@@ -88,7 +89,7 @@ _LIVE_FILES_WITHOUT_METADATA = select(
 
 # Every /files/ request looks its file up: one statement, built once, with bound
 # parameters. The project comes back even without the file (401/404 depend on it).
-def _file_in_project(file_columns: list[ColumnElement[Any]]) -> Select[Any]:
+def _file_in_project(file_columns: Sequence[ColumnElement[Any]]) -> Select[Any]:
     found = packages.join(
         distributions,
         (distributions.c.package_id == packages.c.id)

@@ -40,7 +40,7 @@ class SqlProjectRepository(SqlRepository, ProjectRepository):
     def delete(self, project_id: int) -> None:
         self._execute(delete(projects).where(projects.c.id == project_id))
 
-    def list(
+    def list_page(
         self, *, visible_to_user_id: int | None, include_all: bool, search: str | None,
         limit: int, offset: int,
     ) -> tuple[list[Project], int]:  # fmt: skip
@@ -140,7 +140,7 @@ class SqlPackageRepository(SqlRepository, PackageRepository):
         self._execute(delete(packages).where(packages.c.id == package_id))
         self._execute(_BUMP_INDEX_SERIAL, {"project_id": project_id})
 
-    def list(
+    def list_page(
         self, project_id: int, *, search: str | None, format: str | None, limit: int,
         offset: int,
     ) -> tuple[list[Package], int]:  # fmt: skip

@@ -66,7 +66,7 @@ class SqlTagRepository(SqlRepository, TagRepository):
         )
         return self._execute(statement).rowcount
 
-    def list(
+    def list_page(
         self, package_id: int, *, search: str | None, limit: int, offset: int
     ) -> tuple[list[Tag], int]:
         conditions = [tags.c.package_id == package_id]
@@ -121,7 +121,7 @@ class SqlVersionRepository(SqlRepository, VersionRepository):
         )
         return self._execute(statement).rowcount
 
-    def list(
+    def list_page(
         self, package_id: int, *, search: str | None, limit: int, offset: int
     ) -> tuple[list[Version], int]:
         conditions = [versions.c.package_id == package_id]

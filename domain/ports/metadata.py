@@ -46,7 +46,7 @@ class ProjectRepository(abc.ABC):
         uploads, distributions, members). Reference counts are released by the caller first."""
 
     @abc.abstractmethod
-    def list(
+    def list_page(
         self,
         *,
         visible_to_user_id: int | None,
@@ -81,7 +81,7 @@ class PackageRepository(abc.ABC):
         bump its project's ``index_serial``."""
 
     @abc.abstractmethod
-    def list(
+    def list_page(
         self,
         project_id: int,
         *,
@@ -156,7 +156,7 @@ class UploadRepository(abc.ABC):
         """Insert; returns it with ``id`` set."""
 
     @abc.abstractmethod
-    def list(self, package_id: int, *, limit: int, offset: int) -> tuple[list[Upload], int]:
+    def list_page(self, package_id: int, *, limit: int, offset: int) -> tuple[list[Upload], int]:
         """Uploads of the package, newest first, and the total."""
 
     @abc.abstractmethod
@@ -211,7 +211,7 @@ class TagRepository(abc.ABC):
         """Delete the package's tags pointing at that artifact; return how many."""
 
     @abc.abstractmethod
-    def list(
+    def list_page(
         self, package_id: int, *, search: str | None, limit: int, offset: int
     ) -> tuple[list[Tag], int]:
         """Tags ordered by name, and the total."""
@@ -243,7 +243,7 @@ class VersionRepository(abc.ABC):
         """Delete the package's versions pointing at that artifact; return how many."""
 
     @abc.abstractmethod
-    def list(
+    def list_page(
         self, package_id: int, *, search: str | None, limit: int, offset: int
     ) -> tuple[list[Version], int]:
         """Versions, newest first, and the total."""
@@ -304,7 +304,7 @@ class UserRepository(abc.ABC):
         """Delete the user with their keys and memberships."""
 
     @abc.abstractmethod
-    def list(self) -> list[User]:
+    def list_all(self) -> list[User]:
         """All users by name."""
 
 
@@ -362,7 +362,7 @@ class MembershipRepository(abc.ABC):
         """Remove; False when absent."""
 
     @abc.abstractmethod
-    def list(self, project_id: int) -> list[Membership]:
+    def list_for_project(self, project_id: int) -> list[Membership]:
         """Members of the project, by username."""
 
 

@@ -47,7 +47,7 @@ def get_artifact(uow: UnitOfWork, *, actor: Principal | None, artifact_id: str) 
     with uow:
         artifact = uow.artifacts.get(artifact_id.lower())
         holders = uow.uploads.readable_packages_holding(artifact_id.lower()) if artifact else []
-        if not any(can_read(uow, actor, project) for project, _ in holders):
+        if artifact is None or not any(can_read(uow, actor, project) for project, _ in holders):
             raise NotFound(f"Artifact {artifact_id} not found.")
         return artifact
 
@@ -83,7 +83,7 @@ def list_uploads(
 ) -> Page:
     with uow:
         pkg = readable_package(uow, actor, project, package)
-        items, total = uow.uploads.list(pkg.id, limit=limit, offset=(page - 1) * limit)
+        items, total = uow.uploads.list_page(pkg.id, limit=limit, offset=(page - 1) * limit)
     return Page(items=items, total=total, page=page, limit=limit)
 
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from domain.errors import Conflict, NotFound
-from domain.model import Package
+from domain.model import Artifact, Package
 from domain.ports import BlobReader, BlobStore, Clock, UnitOfWork
 from domain.services import backup_manifest as fmt
 from domain.services.progress import Progress, no_progress
@@ -68,13 +68,13 @@ def build_manifest(uow: UnitOfWork, project_name: str, now: datetime) -> dict[st
         if project is None:
             raise NotFound(f"Project '{project_name}' not found.")
         packages = _all(
-            lambda lim, off: uow.packages.list(
+            lambda lim, off: uow.packages.list_page(
                 project.id, search=None, format=None, limit=lim, offset=off
             )
         )
         entries = [_package_entry(uow, package) for package in packages]
         held = {u["artifact_id"] for entry in entries for u in entry["uploads"]}
-        artifacts = {sha: fmt.artifact_to_dict(uow.artifacts.get(sha)) for sha in sorted(held)}
+        artifacts = {sha: fmt.artifact_to_dict(_artifact(uow, sha)) for sha in sorted(held)}
     return {
         "format": fmt.FORMAT,
         "format_version": fmt.FORMAT_VERSION,
@@ -92,12 +92,12 @@ def build_manifest(uow: UnitOfWork, project_name: str, now: datetime) -> dict[st
 
 
 def _package_entry(uow: UnitOfWork, package: Package) -> dict[str, Any]:
-    uploads = _all(lambda lim, off: uow.uploads.list(package.id, limit=lim, offset=off))
+    uploads = _all(lambda lim, off: uow.uploads.list_page(package.id, limit=lim, offset=off))
     uploads.reverse()  # oldest first: an import replays them in order
     position = {upload.id: index for index, upload in enumerate(uploads)}
-    tags = _all(lambda lim, off: uow.tags.list(package.id, search=None, limit=lim, offset=off))
+    tags = _all(lambda lim, off: uow.tags.list_page(package.id, search=None, limit=lim, offset=off))
     versions = _all(
-        lambda lim, off: uow.versions.list(package.id, search=None, limit=lim, offset=off)
+        lambda lim, off: uow.versions.list_page(package.id, search=None, limit=lim, offset=off)
     )
     return {
         "name": package.name,
@@ -115,6 +115,13 @@ def _package_entry(uow: UnitOfWork, package: Package) -> dict[str, Any]:
             fmt.tombstone_to_dict(dist) for dist in uow.distributions.list_tombstones(package.id)
         ],
     }
+
+
+def _artifact(uow: UnitOfWork, sha256: str) -> Artifact:
+    artifact = uow.artifacts.get(sha256)
+    if artifact is None:  # uploads hold it by a foreign key: only a damaged database
+        raise Conflict(f"Artifact {sha256} of an upload has no row; run 'orchard fsck'.")
+    return artifact
 
 
 def _tag_entry(uow: UnitOfWork, package_id: int, tag) -> dict[str, Any]:

@@ -30,6 +30,13 @@ def parse_when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def parse_time(value: str | None) -> datetime:
+    """A timestamp the manifest must have (a row's ``created_at``)."""
+    if not value:
+        raise InvalidInput("The archive's manifest lacks a timestamp a row needs.")
+    return datetime.fromisoformat(value)
+
+
 def artifact_to_dict(artifact: Artifact) -> dict[str, Any]:
     return {
         "size": artifact.size,
@@ -49,7 +56,7 @@ def artifact_from_dict(sha256: str, data: dict[str, Any]) -> Artifact:
         md5=data["md5"],
         sha1=data["sha1"],
         blake2b_256=data["blake2b_256"],
-        created_at=parse_when(data["created_at"]),
+        created_at=parse_time(data["created_at"]),
     )
 
 
@@ -71,7 +78,7 @@ def upload_from_dict(package_id: int, data: dict[str, Any]) -> Upload:
         package_id=package_id,
         artifact_id=data["artifact_id"],
         original_name=data["filename"],
-        created_at=parse_when(data["created_at"]),
+        created_at=parse_time(data["created_at"]),
         uploader=data.get("uploader"),
         tag=data.get("tag"),
         version=data.get("version"),
@@ -94,7 +101,7 @@ def version_from_dict(package_id: int, data: dict[str, Any]) -> Version:
         version=data["version"],
         artifact_id=data["artifact_id"],
         version_source=VersionSource(data["version_source"]),
-        created_at=parse_when(data["created_at"]),
+        created_at=parse_time(data["created_at"]),
     )
 
 
@@ -150,7 +157,7 @@ def distribution_from_dict(
         version=data["version"],
         artifact_id=data["artifact_id"],
         upload_id=upload_id,
-        created_at=parse_when(data["created_at"]),
+        created_at=parse_time(data["created_at"]),
         packagetype=data.get("packagetype", "sdist"),
         requires_python=data.get("requires_python"),
         core_metadata=core,

@@ -88,7 +88,7 @@ def list_projects(
 ) -> Page:
     page, limit = _page_args(page, limit)
     with uow:
-        items, total = uow.projects.list(
+        items, total = uow.projects.list_page(
             visible_to_user_id=actor.user_id if actor else None,
             include_all=bool(actor and actor.is_admin),
             search=search,
@@ -202,7 +202,7 @@ def list_packages(
     page, limit = _page_args(page, limit)
     with uow:
         owner = readable_project(uow, actor, project)
-        items, total = uow.packages.list(
+        items, total = uow.packages.list_page(
             owner.id, search=search, format=format, limit=limit, offset=(page - 1) * limit
         )
     for item in items:
@@ -226,7 +226,7 @@ def delete_package(
 def list_members(uow: UnitOfWork, *, actor: Principal | None, project: str) -> list[Membership]:
     with uow:
         owner = require_role(uow, actor, project, Role.READ)
-        return uow.members.list(owner.id)
+        return uow.members.list_for_project(owner.id)
 
 
 def set_member(
@@ -259,7 +259,7 @@ def get_member(
         owner = require_role(uow, actor, project, Role.READ)
         user = uow.users.get(username)
         membership = uow.members.get(owner.id, user.id) if user else None
-        if membership is None:
+        if user is None or membership is None:
             raise NotFound(f"User '{username}' is not a member of project '{project}'.")
         membership.username = user.username
         return membership

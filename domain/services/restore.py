@@ -14,7 +14,7 @@ import re
 import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from domain import names
 from domain.errors import AlreadyExists, DomainError, InvalidInput
@@ -72,7 +72,7 @@ def _read_manifest(archive: tarfile.TarFile, member: tarfile.TarInfo | None) -> 
     if member.size > MAX_MANIFEST:
         raise InvalidInput("The archive's manifest is too large.")
     try:
-        manifest = fmt.check_manifest(json.loads(archive.extractfile(member).read()))
+        manifest = fmt.check_manifest(json.loads(_extract(archive, member).read()))
     except ValueError as error:
         raise InvalidInput(f"The archive's manifest is not valid JSON: {error}") from None
     validate_manifest(manifest)
@@ -106,7 +106,9 @@ def _preflight(uow: UnitOfWork, target: str, manifest: dict[str, Any]) -> None:
     """Refuse before a byte is staged when a package would collide with one that exists."""
     with uow:
         project = uow.projects.get(target)
-        for entry in manifest["packages"] if project else []:
+        if project is None:
+            return
+        for entry in manifest["packages"]:
             if uow.packages.get(project.id, entry["name"]) is not None:
                 raise AlreadyExists(
                     f"Package '{entry['name']}' already exists in project '{target}'. "
@@ -126,10 +128,19 @@ def _stage_blobs(
         if not (found and member.isfile() and found[1] in artifacts) or found[1] in seen:
             raise InvalidInput(f"Unexpected member {member.name!r} in the archive.")
         seen.add(found[1])
-        yield found[1], _stage(archive.extractfile(member), blobs, found[1], artifacts[found[1]])
+        yield found[1], _stage(_extract(archive, member), blobs, found[1], artifacts[found[1]])
 
 
-def _stage(file: BinaryIO, blobs: BlobStore, sha256: str, artifact: dict[str, Any]) -> StagedBlob:
+def _extract(archive: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
+    """The member's bytes; the callers checked it is a regular file, the only kind
+    ``extractfile`` never answers None for."""
+    file = archive.extractfile(member)
+    if file is None:
+        raise InvalidInput(f"Member {member.name!r} of the archive is not a file.")
+    return file
+
+
+def _stage(file: IO[bytes], blobs: BlobStore, sha256: str, artifact: dict[str, Any]) -> StagedBlob:
     """Stream one blob into the store while it is hashed; keep it only if it is intact."""
     writer = blobs.writer()
     try:
@@ -254,9 +265,9 @@ def _restore_tag(uow: UnitOfWork, package_id: int, data: dict[str, Any], held: s
     name = data["name"]
     for change in data["history"]:
         if change["new_artifact_id"] in held:
-            at = fmt.parse_when(change["changed_at"])
+            at = fmt.parse_time(change["changed_at"])
             uow.tags.set(package_id, name, change["new_artifact_id"], at, change["changed_by"])
     current = uow.tags.get(package_id, name)
     if current is None or current.artifact_id != data["artifact_id"]:
-        at = fmt.parse_when(data["updated_at"])
+        at = fmt.parse_time(data["updated_at"])
         uow.tags.set(package_id, name, data["artifact_id"], at, None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain import names
 from domain.access import Principal
-from domain.errors import InvalidInput, NotFound
+from domain.errors import Conflict, InvalidInput, NotFound
 from domain.model import Page, Tag, TagChange, Version
 from domain.ports import Clock, UnitOfWork
 from domain.services.projects import readable_package, writable_package
@@ -23,7 +23,9 @@ def list_tags(
 ) -> Page:
     with uow:
         pkg = readable_package(uow, actor, project, package)
-        items, total = uow.tags.list(pkg.id, search=search, limit=limit, offset=(page - 1) * limit)
+        items, total = uow.tags.list_page(
+            pkg.id, search=search, limit=limit, offset=(page - 1) * limit
+        )
     return Page(items=items, total=total, page=page, limit=limit)
 
 
@@ -58,8 +60,11 @@ def set_tag(
             raise NotFound(f"Package '{package}' holds no artifact {artifact_id}.")
         uow.tags.set(pkg.id, name, artifact_id, clock.now(), actor.username if actor else None)
         uow.packages.touch(pkg.id, clock.now())
+        tag = uow.tags.get(pkg.id, name)
         uow.commit()
-        return uow.tags.get(pkg.id, name)
+    if tag is None:  # cannot be: set() just wrote it in this transaction
+        raise Conflict(f"Tag '{name}' could not be read back; try again.")
+    return tag
 
 
 def delete_tag(
@@ -102,7 +107,7 @@ def list_versions(
 ) -> Page:
     with uow:
         pkg = readable_package(uow, actor, project, package)
-        items, total = uow.versions.list(
+        items, total = uow.versions.list_page(
             pkg.id, search=search, limit=limit, offset=(page - 1) * limit
         )
     return Page(items=items, total=total, page=page, limit=limit)

@@ -88,7 +88,7 @@ def add_user(
 def list_users(uow: UnitOfWork, *, actor: Principal | None) -> list[User]:
     require_admin(actor)
     with uow:
-        return uow.users.list()
+        return uow.users.list_all()
 
 
 def delete_user(uow: UnitOfWork, *, actor: Principal | None, username: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 
 from flask import Blueprint, Response, jsonify, redirect, request
+from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
 from domain import names
 from domain.errors import InvalidInput, Unprocessable
@@ -18,7 +19,7 @@ from entrypoints.http.downloads import send_blob
 from entrypoints.http.metrics import record_upload
 from entrypoints.http.pypi import api as pypi_api
 from entrypoints.http.requests import load_args, load_form, load_json
-from entrypoints.http.streaming import drain_body
+from entrypoints.http.streaming import claim_staged, drain_body
 
 bp = Blueprint("artifacts", __name__, url_prefix="/api/v1")
 PKG = "/project/<project>/<package>"
@@ -56,14 +57,14 @@ def upload(project: str, package: str) -> Response:
         svc.reader,
         actor=actor,
         request=upload_request,
-        staged=file.stream.claim(),
+        staged=claim_staged(file),
     )
     record_upload(result.size, deduplicated=result.deduplicated)
     return jsonify(s.UploadOut().dump(result))
 
 
 @bp.route(f"{PKG}/+/<path:ref>", methods=["GET", "HEAD"])
-def download(project: str, package: str, ref: str) -> Response:
+def download(project: str, package: str, ref: str) -> BaseResponse:
     svc = services()
     mode = request.args.get("mode") or svc.settings.download_mode
     if mode not in ("proxy", "redirect"):

@@ -78,7 +78,7 @@ def _range(size: int) -> tuple[int, int, int]:
 def _body(blobs: BlobStore, sha256: str, start: int, end: int, length: int):
     wrapper = request.environ.get("wsgi.file_wrapper")
     path = blobs.local_path(sha256) if wrapper is not None and start == 0 and length else None
-    if path is not None:
+    if wrapper is not None and path is not None:
         # Whole-file GET from disk: let the server sendfile it. Unbuffered, since sendfile
         # reads the descriptor: a buffered reader would only cost two more system calls.
         with contextlib.suppress(FileNotFoundError):  # gone since (a GC): the store says

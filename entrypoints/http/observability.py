@@ -96,7 +96,7 @@ class Exchange:
             # makeRecord and handle, as Logger.info does, minus the walk up the stack for
             # a caller's file and line that the access log never prints.
             access_log.handle(
-                access_log.makeRecord(access_log.name, logging.INFO, "", 0, line, None, None)
+                access_log.makeRecord(access_log.name, logging.INFO, "", 0, line, (), None)
             )
 
     def _line(self, route: str, method: str, seconds: float) -> dict[str, Any]:
@@ -180,12 +180,14 @@ def _observe_file(body: Any, exchange: Exchange) -> Any:
 
 def install(app: Flask) -> None:
     """Wrap the app, configure the access log, and leave route and user for the log."""
+    # ignore: Flask documents replacing wsgi_app with a middleware; mypy sees a method.
     app.wsgi_app = ObservedApp(app.wsgi_app)  # type: ignore[method-assign]
     _configure_access_log()
 
     @app.teardown_request
     def _remember(_exc: BaseException | None) -> None:
         # One look through each context-local proxy: every lookup costs a context search.
+        # ignore: werkzeug's LocalProxy has the method, its stubs do not say so.
         current = request._get_current_object()  # type: ignore[attr-defined]
         rule, principal = current.url_rule, g.get("principal")
         current.environ["orchard.route"] = rule.rule if rule is not None else None
@@ -204,6 +206,7 @@ def _configure_access_log() -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
+    # ignore: a mark on our own handler, so that a second install() finds it.
     handler.orchard_access = True  # type: ignore[attr-defined]
     access_log.addHandler(handler)
     access_log.setLevel(logging.INFO)

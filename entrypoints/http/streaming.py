@@ -14,6 +14,7 @@ import io
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from flask import Flask, Request, g, request
+from werkzeug.datastructures import FileStorage
 from werkzeug.formparser import FormDataParser, MultiPartParser
 
 from domain.errors import IncompleteContent
@@ -50,6 +51,7 @@ class BlobSink(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
+    # ignore: RawIOBase.write takes any buffer; werkzeug's parser only hands it bytes.
     def write(self, data: bytes) -> int:  # type: ignore[override]
         self._wait()
         if len(data) < PIPELINE_THRESHOLD:
@@ -74,22 +76,34 @@ class BlobSink(io.RawIOBase):
         self._finish()
         return 0
 
-    def _finish(self) -> None:
+    def _finish(self) -> StagedBlob:
         if self.staged is None:
             self._wait()
             self.staged = self._writer.finish()
+        return self.staged
 
     def claim(self) -> StagedBlob:
         """Hand the staged blob to the caller, who now owns promote/discard."""
-        self._finish()
+        staged = self._finish()
         g.orchard_sinks.remove(self)
-        return self.staged
+        return staged
 
     def abort(self) -> None:
         pending, self._pending = self._pending, None
         if pending is not None:
             wait([pending])  # its error, if any, is moot: everything is dropped
         self._writer.abort()
+
+
+def claim_staged(file: FileStorage) -> StagedBlob:
+    """The staged blob behind an uploaded file part, now the caller's to promote or discard.
+
+    Every file part of an ``OrchardRequest`` streams into a ``BlobSink``
+    (``_get_file_stream``); anything else is a wiring mistake, not a client's.
+    """
+    if not isinstance(file.stream, BlobSink):
+        raise TypeError("The file part was not streamed into the blob store.")
+    return file.stream.claim()
 
 
 class _FormDataParser(FormDataParser):

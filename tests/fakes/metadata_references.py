@@ -58,7 +58,7 @@ class FakeTagRepository(FakeRepository, ports.TagRepository):
             del self._db.tags[key]
         return len(keys)
 
-    def list(
+    def list_page(
         self, package_id: int, *, search: str | None, limit: int, offset: int
     ) -> tuple[list[Tag], int]:
         found = [
@@ -98,7 +98,7 @@ class FakeVersionRepository(FakeRepository, ports.VersionRepository):
             del self._db.versions[key]
         return len(keys)
 
-    def list(
+    def list_page(
         self, package_id: int, *, search: str | None, limit: int, offset: int
     ) -> tuple[list[Version], int]:
         found = [
@@ -201,7 +201,7 @@ class FakeUserRepository(FakeRepository, ports.UserRepository):
     def delete(self, user_id: int) -> None:
         self._db.delete_user(user_id)
 
-    def list(self) -> list[User]:
+    def list_all(self) -> list[User]:
         return [utc_copy(u) for u in sorted(self._db.users.values(), key=lambda u: u.username)]
 
 
@@ -269,6 +269,6 @@ class FakeMembershipRepository(FakeRepository, ports.MembershipRepository):
     def delete(self, project_id: int, user_id: int) -> bool:
         return self._db.members.pop((project_id, user_id), None) is not None
 
-    def list(self, project_id: int) -> list[Membership]:
+    def list_for_project(self, project_id: int) -> list[Membership]:
         found = [self._out(m) for k, m in self._db.members.items() if k[0] == project_id]
         return sorted(found, key=lambda m: m.username)

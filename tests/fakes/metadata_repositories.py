@@ -69,7 +69,7 @@ class FakeProjectRepository(FakeRepository, ports.ProjectRepository):
     def delete(self, project_id: int) -> None:
         self._db.delete_project(project_id)
 
-    def list(
+    def list_page(
         self, *, visible_to_user_id: int | None, include_all: bool, search: str | None,
         limit: int, offset: int,
     ) -> tuple[list[Project], int]:  # fmt: skip
@@ -116,7 +116,7 @@ class FakePackageRepository(FakeRepository, ports.PackageRepository):
         self._db.delete_package(package_id)
         self._db.projects[package.project_id].index_serial += 1
 
-    def list(
+    def list_page(
         self, project_id: int, *, search: str | None, format: str | None, limit: int,
         offset: int,
     ) -> tuple[list[Package], int]:  # fmt: skip
@@ -130,7 +130,7 @@ class FakePackageRepository(FakeRepository, ports.PackageRepository):
         return page(found, limit, offset)
 
     def names(self, project_id: int, *, format: str | None) -> list[str]:
-        found, _ = self.list(project_id, search=None, format=format, limit=10**9, offset=0)
+        found, _ = self.list_page(project_id, search=None, format=format, limit=10**9, offset=0)
         return [p.name for p in found]
 
     def touch(self, package_id: int, at: datetime) -> int:
@@ -212,7 +212,7 @@ class FakeUploadRepository(FakeRepository, ports.UploadRepository):
         ]
         return sorted(found, key=lambda u: (u.created_at, u.id), reverse=True)
 
-    def list(self, package_id: int, *, limit: int, offset: int) -> tuple[list[Upload], int]:
+    def list_page(self, package_id: int, *, limit: int, offset: int) -> tuple[list[Upload], int]:
         return page([utc_copy(u) for u in self._of(package_id)], limit, offset)
 
     def artifacts_of_package(self, package_id: int) -> dict[str, int]:

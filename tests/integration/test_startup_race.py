@@ -70,7 +70,7 @@ def test_instances_starting_together_all_come_up(database_url: str, tmp_path) ->
 
     services = bootstrap(settings)
     with services.uow(read_only=True) as uow:
-        assert [user.username for user in uow.users.list()] == ["admin"]
+        assert [user.username for user in uow.users.list_all()] == ["admin"]
         assert uow.projects.get(settings.default_index) is not None
 
 

@@ -46,5 +46,5 @@ def test_an_unknown_user_is_not_found(world, call):
 def test_a_project_made_by_the_operator_has_no_member_yet_is_listed(world):
     create_project(world.uow(), world.clock, actor=OPERATOR, name="ops", is_public=False)
     with world.uow() as uow:
-        assert uow.members.list(uow.projects.get("ops").id) == []
+        assert uow.members.list_for_project(uow.projects.get("ops").id) == []
     assert [p.name for p in list_projects(world.uow(), actor=OPERATOR).items] == ["ops"]

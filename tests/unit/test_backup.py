@@ -88,16 +88,16 @@ def snapshot(world: World, project: str = "proj") -> dict:
     """What a user sees of the project, without database ids."""
     with world.uow() as uow:
         owner = uow.projects.get(project)
-        packages, _ = uow.packages.list(owner.id, search=None, format=None, limit=99, offset=0)
+        packages, _ = uow.packages.list_page(owner.id, search=None, format=None, limit=99, offset=0)
         return {p.name: _package_view(world, uow, p) for p in packages} | {
             "public": owner.is_public
         }
 
 
 def _package_view(world, uow, package) -> dict:
-    tags, _ = uow.tags.list(package.id, search=None, limit=99, offset=0)
-    versions, _ = uow.versions.list(package.id, search=None, limit=99, offset=0)
-    uploads, _ = uow.uploads.list(package.id, limit=99, offset=0)
+    tags, _ = uow.tags.list_page(package.id, search=None, limit=99, offset=0)
+    versions, _ = uow.versions.list_page(package.id, search=None, limit=99, offset=0)
+    uploads, _ = uow.uploads.list_page(package.id, limit=99, offset=0)
     return {
         "format": package.format,
         "tags": {t.name: t.artifact_id for t in tags},

@@ -190,7 +190,7 @@ def release_file(uow: UnitOfWork, package: Package, version: str, filename: str)
     """One file of a release (``+/version:V?filename=F``)."""
     found = uow.distributions.get(package.id, filename)
     artifact = uow.artifacts.get(found.artifact_id) if found and is_live(found) else None
-    if artifact is None or found.version != version:
+    if found is None or artifact is None or found.version != version:
         raise NotFound(f"Release '{version}' of '{package.name}' has no file '{filename}'.")
     return artifact
 

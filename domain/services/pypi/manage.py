@@ -146,7 +146,12 @@ def _change(
     with uow:
         _, pkg = writable_package(uow, actor, project, package)
         require_pypi(pkg)
-        files = [live_file(uow, pkg, filename)] if filename else release_files(uow, pkg, version)
+        if filename is not None:
+            files = [live_file(uow, pkg, filename)]
+        elif version is not None:
+            files = release_files(uow, pkg, version)
+        else:  # excluded above; spelt out so that each branch has its name
+            raise InvalidInput("Name exactly one of a file or a release version.")
         now = clock.now()
         for distribution in files:
             apply(uow, pkg, distribution, now)

@@ -20,7 +20,7 @@ from datetime import datetime
 from domain import names
 from domain.access import Principal, require_role
 from domain.distributions import DistributionFile, metadata_digest
-from domain.errors import AlreadyExists, DomainError, FileExists
+from domain.errors import AlreadyExists, Conflict, DomainError, FileExists
 from domain.model import (
     Artifact,
     Distribution,
@@ -160,6 +160,8 @@ def _package(uow: UnitOfWork, project: Project, name: str, at: datetime) -> Pack
             package = uow.packages.add(Package(project.id, name, PackageFormat.PYPI, created_at=at))
         except AlreadyExists:  # a concurrent first upload created it
             package = uow.packages.get(project.id, name)
+    if package is None:  # created and deleted again meanwhile
+        raise Conflict(f"Package '{name}' changed during the upload; upload again.")
     package.project_name = project.name
     return require_pypi(package)
 
@@ -190,8 +192,8 @@ def _replace(uow: UnitOfWork, project: Project, existing: Distribution, new: Dis
                 f"File already exists: '{new.filename}' is in this package with other "
                 "content. Upload a new version (or enable allow_overwrite on the project)."
             )
-    held = existing.deleted_at is None and existing.upload_id is not None
-    if held and uow.uploads.delete(existing.upload_id) is not None:
+    held = existing.upload_id if existing.deleted_at is None else None
+    if held is not None and uow.uploads.delete(held) is not None:
         release_references(uow, {existing.artifact_id: 1}, new.created_at)
     new.id = existing.id
 

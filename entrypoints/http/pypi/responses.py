@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Response, request
 from werkzeug.exceptions import NotAcceptable
 
-from domain.services.pypi.index import PageKey, RootKey
+from domain.services.pypi.index import PageKey, ProjectPage, RootKey, RootPage
 from entrypoints.http.pypi import html, json
 from entrypoints.http.pypi.negotiation import JSON_V1, TEXT_HTML, choose_media_type
 from entrypoints.http.pypi.page_cache import RenderedPages
@@ -28,21 +29,27 @@ def negotiated_media_type() -> str:
     return media
 
 
+# The two kinds of index page, each with the key its content depends on.
+Page = TypeVar("Page", RootPage, ProjectPage)
+Key = TypeVar("Key", RootKey, PageKey)
 # fetch(have) -> the page, or only its key where have(key) (``index.project_page``)
-Fetch = Callable[[Callable[[Hashable], bool] | None], object]
+Fetch = Callable[[Callable[[Key], bool] | None], Page | Key]
+Render = Callable[[Page], str]
 
 
-def root_response(media: str, fetch: Fetch) -> Response:
+def root_response(media: str, fetch: Fetch[RootKey, RootPage]) -> Response:
     """The index root: a 304, a cached rendering, or a fresh one (see ``_page_response``)."""
     return _page_response(media, fetch, (json.render_root, html.render_root))
 
 
-def project_response(media: str, fetch: Fetch) -> Response:
+def project_response(media: str, fetch: Fetch[PageKey, ProjectPage]) -> Response:
     """A project page: a 304, a cached rendering, or a fresh one (see ``_page_response``)."""
     return _page_response(media, fetch, (json.render_project, html.render_project))
 
 
-def _page_response(media: str, fetch: Fetch, renderers: tuple[Callable, Callable]) -> Response:
+def _page_response(
+    media: str, fetch: Fetch[Key, Page], renderers: tuple[Render[Page], Render[Page]]
+) -> Response:
     """``fetch(have)`` reads the page in one transaction, or only its key where
     ``have(key)``: when the client's ETag or this worker's cache already covers it."""
     found = fetch(lambda key: _client_has(key, media) or (key, media) in _PAGES)
@@ -54,6 +61,8 @@ def _page_response(media: str, fetch: Fetch, renderers: tuple[Callable, Callable
         if body is not None:
             return _conditional(body, media, etag)
         found = fetch(None)  # evicted by another request since: read the page after all
+    if isinstance(found, PageKey | RootKey):
+        raise TypeError("fetch(None) answered a key: it must read the whole page.")
     render_json, render_html = renderers
     body = (render_json(found) if media == JSON_V1 else render_html(found)).encode()
     _PAGES.put((found.key, media), body)

@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint
 
 from entrypoints.http.context import services
 
 
-def index_route(bp: Blueprint, rule: str, **options: object) -> Callable:
+def index_route(bp: Blueprint, rule: str, **options: Any) -> Callable:
+    """``options`` go to Flask's ``add_url_rule`` as they are (typed ``Any`` there too)."""
+
     def register(view: Callable) -> Callable:
         # One endpoint per rule: rules sharing an endpoint and defaults would redirect to
         # each other (werkzeug's redirect_defaults), and an upload must never redirect.

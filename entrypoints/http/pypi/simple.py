@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from flask import Blueprint, Response, redirect, request
+from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
 from domain.names import normalize_pypi_name
 from domain.services.pypi import index
@@ -29,35 +30,44 @@ METADATA_SUFFIX = ".metadata"
 @index_route(bp, "/simple/", methods=["GET", "HEAD"])
 def root(project: str | None) -> Response:
     media = negotiated_media_type()
-    where = {"actor": current_principal(), "project": project_or_default(project)}
-    return root_response(media, lambda have: index.root_page(request_uow(), **where, have=have))
+    actor, owner = current_principal(), project_or_default(project)
+    return root_response(
+        media, lambda have: index.root_page(request_uow(), actor=actor, project=owner, have=have)
+    )
 
 
 @index_route(bp, "/simple/<name>/", methods=["GET", "HEAD"])
-def project_page(project: str | None, name: str) -> Response:
+def project_page(project: str | None, name: str) -> BaseResponse:
     normalized = normalize_pypi_name(name)
     if normalized != name:  # PEP 503: one URL per project
         return _redirect_to(name, normalized)
     media = negotiated_media_type()
-    where = {"actor": current_principal(), "project": project_or_default(project), "name": name}
+    actor, owner = current_principal(), project_or_default(project)
     return project_response(
-        media, lambda have: index.project_page(request_uow(), **where, have=have)
+        media,
+        lambda have: index.project_page(
+            request_uow(), actor=actor, project=owner, name=name, have=have
+        ),
     )
 
 
 @index_route(bp, "/files/<sha256>/<filename>", methods=["GET", "HEAD"])
 def file(project: str | None, sha256: str, filename: str) -> Response:
     svc = services()
-    lookup = {"actor": current_principal(), "project": project_or_default(project)}
+    actor, owner = current_principal(), project_or_default(project)
     if filename.endswith(METADATA_SUFFIX):
         wheel = filename.removesuffix(METADATA_SUFFIX)
-        body = index.core_metadata(request_uow(), sha256=sha256, filename=wheel, **lookup)
+        body = index.core_metadata(
+            request_uow(), actor=actor, project=owner, sha256=sha256, filename=wheel
+        )
         return _metadata_response(body)
-    found = index.find_file(request_uow(), sha256=sha256, filename=filename, **lookup)
+    found = index.find_file(
+        request_uow(), actor=actor, project=owner, sha256=sha256, filename=filename
+    )
     return send_blob(svc.blobs, found.artifact, found.filename, {"Cache-Control": IMMUTABLE})
 
 
-def _redirect_to(name: str, normalized: str) -> Response:
+def _redirect_to(name: str, normalized: str) -> BaseResponse:
     base = request.path[: -len(name) - 1] if request.path.endswith(f"{name}/") else "/simple/"
     query = f"?{request.query_string.decode('latin-1')}" if request.query_string else ""
     return redirect(f"{base}{normalized}/{query}", code=301)

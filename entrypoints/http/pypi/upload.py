@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import FileStorage, MultiDict
 
 from domain.errors import InvalidInput
 from domain.services.pypi.checks import DIGEST_FIELDS, DistributionUpload
@@ -14,7 +14,7 @@ from entrypoints.http.context import request_uow, services
 from entrypoints.http.metrics import record_upload
 from entrypoints.http.pypi import problems
 from entrypoints.http.pypi.routing import index_route, project_or_default
-from entrypoints.http.streaming import drain_body
+from entrypoints.http.streaming import claim_staged, drain_body
 
 bp = Blueprint("pypi_upload", __name__)
 problems.install(bp)
@@ -28,25 +28,29 @@ def upload(project: str | None) -> Response:
     check_upload_allowed(request_uow(), actor=actor, project=project)  # before reading the body
     form, content = request.form, request.files.get("content")
     drain_body()
+    distribution, part = _distribution_upload(project, form, content)
     result = upload_distribution(
         request_uow(),
         svc.blobs,
         svc.clock,
         svc.reader,
         actor=actor,
-        upload=_distribution_upload(project, form, content.filename if content else None),
-        staged=content.stream.claim(),
+        upload=distribution,
+        staged=claim_staged(part),
     )
     record_upload(result.size, deduplicated=result.duplicate)
     message = "identical file already present" if result.duplicate else "stored"
     return Response(f"OK: {result.filename} {message}\n", mimetype="text/plain")
 
 
-def _distribution_upload(project: str, form: MultiDict, filename: str | None) -> DistributionUpload:
+def _distribution_upload(
+    project: str, form: MultiDict, content: FileStorage | None
+) -> tuple[DistributionUpload, FileStorage]:
+    """The upload the form describes, with its file part (refused when missing)."""
     action = form.get(":action", "file_upload")
     if action != "file_upload":
         raise InvalidInput(f"Unsupported :action {action[:40]!r}: only 'file_upload' is.")
-    if filename is None:
+    if content is None or content.filename is None:
         raise InvalidInput("The upload has no 'content' part: send the file as 'content'.")
     if not form.get("name") or not form.get("version"):
         raise InvalidInput("The upload form needs the fields 'name' and 'version'.")
@@ -54,7 +58,7 @@ def _distribution_upload(project: str, form: MultiDict, filename: str | None) ->
         project=project,
         name=form["name"],
         version=form["version"],
-        filename=filename,
+        filename=content.filename,
         digests={field: form[field] for field in DIGEST_FIELDS if form.get(field)},
         requires_python=form.get("requires_python"),
-    )
+    ), content

@@ -41,11 +41,11 @@ def test_users_keys_and_memberships(uow: UnitOfWork) -> None:
             "h9",
             True,
         )
-        assert [u.username for u in uow.users.list()] == ["alice", "bob"]
+        assert [u.username for u in uow.users.list_all()] == ["alice", "bob"]
         assert uow.api_keys.find_by_hash("hash-1").last_used_at == T0 + timedelta(2)
         assert [k.id for k in uow.api_keys.list_for_user(alice.id)] == [new.id, old.id]
         assert not uow.api_keys.delete(bob.id, old.id) and uow.api_keys.delete(alice.id, old.id)
-        members = uow.members.list(package.project_id)
+        members = uow.members.list_for_project(package.project_id)
         assert [(m.username, m.role) for m in members] == [
             ("alice", Role.WRITE),
             ("bob", Role.ADMIN),
@@ -56,7 +56,7 @@ def test_users_keys_and_memberships(uow: UnitOfWork) -> None:
         uow.commit()
     with uow:
         assert uow.api_keys.find_by_hash("hash-2") is None
-        assert uow.members.list(package.project_id) == []
+        assert uow.members.list_for_project(package.project_id) == []
 
 
 def test_login_sessions_are_found_ended_and_expire(uow: UnitOfWork) -> None:

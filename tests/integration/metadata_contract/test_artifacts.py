@@ -95,7 +95,7 @@ def test_uploads_are_listed_counted_and_deleted(uow: UnitOfWork) -> None:
         first, second = upload(uow, package, 1), upload(uow, package, 1, T0 + timedelta(1))
         upload(uow, package, 2, T0 - timedelta(1))
         upload(uow, other, 1)
-        page, total = uow.uploads.list(package.id, limit=2, offset=0)
+        page, total = uow.uploads.list_page(package.id, limit=2, offset=0)
         assert ([u.id for u in page], total) == ([second.id, first.id], 3)
         assert uow.uploads.artifacts_of_package(package.id) == {
             artifact(1).id: 2,

@@ -56,7 +56,7 @@ def test_project_listing_shows_public_projects_and_the_members_own(uow: UnitOfWo
         uow.commit()
 
         def names(user_id: int | None, include_all: bool = False) -> list[str]:
-            found, _ = uow.projects.list(
+            found, _ = uow.projects.list_page(
                 visible_to_user_id=user_id, include_all=include_all, search=None, limit=10, offset=0
             )
             return [p.name for p in found]
@@ -71,15 +71,15 @@ def test_project_listing_pages_and_searches(uow: UnitOfWork) -> None:
         for name in ("alpha", "beta", "gamma", "delta", "alp_x"):
             uow.projects.add(Project(name, created_at=T0))
         uow.commit()
-        page, total = uow.projects.list(
+        page, total = uow.projects.list_page(
             visible_to_user_id=None, include_all=False, search=None, limit=2, offset=2
         )
         assert ([p.name for p in page], total) == (["beta", "delta"], 5)
-        found, total = uow.projects.list(
+        found, total = uow.projects.list_page(
             visible_to_user_id=None, include_all=False, search="ALP", limit=10, offset=0
         )
         assert ([p.name for p in found], total) == (["alp_x", "alpha"], 2)
-        literal, _ = uow.projects.list(
+        literal, _ = uow.projects.list_page(
             visible_to_user_id=None, include_all=False, search="p_", limit=10, offset=0
         )
         assert [p.name for p in literal] == ["alp_x"]
@@ -99,11 +99,11 @@ def test_packages_are_added_listed_and_serialised(uow: UnitOfWork) -> None:
     with uow:
         assert uow.packages.get(package.project_id, "pkg").serial == 2
         assert uow.packages.find("proj", "pkg")[1].serial == 2
-        listed, total = uow.packages.list(
+        listed, total = uow.packages.list_page(
             package.project_id, search=None, format="generic", limit=10, offset=0
         )
         assert ([p.name for p in listed], total) == (["other"], 1)
-        found, _ = uow.packages.list(
+        found, _ = uow.packages.list_page(
             package.project_id, search="PK", format=None, limit=10, offset=0
         )
         assert [p.name for p in found] == ["pkg"]

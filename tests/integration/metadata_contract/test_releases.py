@@ -35,7 +35,7 @@ def test_a_version_keeps_its_first_content(uow: UnitOfWork) -> None:
         uow.versions.add_if_absent(
             Version(package.id, "2.0", artifact(2).id, VersionSource.FILENAME, later)
         )
-        listed, total = uow.versions.list(package.id, search=None, limit=10, offset=0)
+        listed, total = uow.versions.list_page(package.id, search=None, limit=10, offset=0)
         assert ([v.version for v in listed], total) == (["2.0", "1.0"], 2)
         assert uow.versions.delete_for_artifact(package.id, artifact(2).id) == 1
         assert uow.versions.delete(package.id, "1.0") and not uow.versions.delete(package.id, "1.0")
@@ -57,7 +57,7 @@ def test_tags_move_and_keep_their_history(uow: UnitOfWork) -> None:
     with uow:
         tag = uow.tags.get(package.id, "latest")
         assert (tag.artifact_id, tag.created_at, tag.updated_at) == (b, T0, T0 + timedelta(2))
-        listed, total = uow.tags.list(package.id, search="sta", limit=10, offset=0)
+        listed, total = uow.tags.list_page(package.id, search="sta", limit=10, offset=0)
         assert ([t.name for t in listed], total) == (["stable"], 1)
         assert uow.tags.delete(package.id, "latest") and not uow.tags.delete(package.id, "latest")
         assert uow.tags.delete_for_artifact(package.id, a) == 1
