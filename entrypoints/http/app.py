@@ -14,6 +14,7 @@ from entrypoints.http import (
     api_projects,
     draining,
     health,
+    json_body,
     metrics,
     observability,
     streaming,
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         settings.password_cache_seconds, services.pepper
     )
     streaming.install(app)
+    json_body.install(app, settings.max_json_depth)  # 400, not a RecursionError
     register_error_handlers(app)
     observability.install(app)  # request id, JSON access log, request metrics
     draining.install(app)  # 503 while a SIGTERM'd worker drains

@@ -1,0 +1,60 @@
+"""Request JSON with a nesting limit.
+
+``json.loads`` recurses once per level of nesting, so a body of 100,000 ``[`` ends in a
+``RecursionError`` (a 500) before any schema sees it. Orchard's request bodies are flat
+objects (two or three levels at most); anything nested deeper than the configured
+``ORCHARD_MAX_JSON_DEPTH`` is refused with a 400 that says so, whether the parser
+overflowed on it or parsed it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+
+from domain.errors import InvalidInput
+
+
+class NestingLimitedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider, with ``loads`` refusing documents nested too deep."""
+
+    def __init__(self, app: Flask, max_depth: int) -> None:
+        super().__init__(app)
+        self.max_depth = max_depth
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise self._too_deep() from None
+        if nesting_depth(value, stop_after=self.max_depth) > self.max_depth:
+            raise self._too_deep()
+        return value
+
+    def _too_deep(self) -> InvalidInput:
+        return InvalidInput(
+            f"The JSON body is nested deeper than {self.max_depth} levels; "
+            "Orchard's request bodies are flat objects."
+        )
+
+
+def nesting_depth(value: object, *, stop_after: int) -> int:
+    """How deep arrays and objects nest in a parsed document (a scalar is 0, ``[]`` 1),
+    counted without recursion; the walk stops once ``stop_after`` is exceeded."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        deepest = max(deepest, depth)
+        if deepest > stop_after:
+            return deepest
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def install(app: Flask, max_depth: int) -> None:
+    app.json = NestingLimitedJSONProvider(app, max_depth)

@@ -1,0 +1,58 @@
+"""Hostile requests through the whole Flask app (test client) over in-memory fakes:
+each is a 4xx with a JSON reason, never a 5xx, and nothing is stored."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from flask.testing import FlaskClient
+
+from entrypoints.bootstrap import bootstrap
+from entrypoints.config import Settings
+from entrypoints.http.app import create_app
+from tests.unit.conftest import World
+
+
+@pytest.fixture
+def client(world: World, tmp_path) -> FlaskClient:
+    settings = Settings(data_dir=str(tmp_path), secret_key="test-secret")
+    services = bootstrap(
+        settings,
+        uow=lambda read_only=False, snapshot=False: world.uow(),
+        blobs=world.blobs,
+        clock=world.clock,
+        reader=world.reader,
+        hasher=world.hasher,
+    )
+    return create_app(settings, services).test_client()
+
+
+ADMIN = {"Authorization": "Basic " + base64.b64encode(b"root:password-root").decode()}
+
+
+def assert_refused(response, status: int, *words: str) -> None:
+    assert response.status_code == status, response.get_data(as_text=True)
+    detail = response.get_json()["detail"]
+    for word in words:
+        assert word in detail
+
+
+def test_json_nested_100000_deep_is_a_400_with_the_reason(client) -> None:
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post("/api/v1/projects", data=body, headers=ADMIN,
+                           content_type="application/json")  # fmt: skip
+    assert_refused(response, 400, "nested deeper than 32")
+
+
+@pytest.mark.parametrize("depth", [33, 500])
+def test_json_deeper_than_the_limit_but_parseable_is_refused_too(client, depth) -> None:
+    body = '{"name": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}"
+    response = client.post("/api/v1/projects", data=body, headers=ADMIN,
+                           content_type="application/json")  # fmt: skip
+    assert_refused(response, 400, "nested deeper")
+
+
+def test_json_within_the_limit_is_read_as_before(client) -> None:
+    response = client.post("/api/v1/projects", json={"name": "flat"}, headers=ADMIN)
+    assert response.status_code == 200, response.get_data(as_text=True)
