@@ -17,7 +17,12 @@ def load_json(schema: Schema) -> dict:
 
 
 def load_args(schema: Schema) -> dict:
-    return _load(schema, request.args.to_dict())
+    """The query string loaded by ``schema``; 400 for a value out of range or malformed
+    (``?page=`` past 64 bits, a NUL in ``search``): the URL itself is wrong."""
+    try:
+        return schema.load(request.args.to_dict())
+    except ValidationError as error:
+        raise InvalidInput(_sentence(error.messages)) from None
 
 
 def load_form(schema: Schema) -> dict:

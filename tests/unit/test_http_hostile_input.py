@@ -56,3 +56,47 @@ def test_json_deeper_than_the_limit_but_parseable_is_refused_too(client, depth) 
 def test_json_within_the_limit_is_read_as_before(client) -> None:
     response = client.post("/api/v1/projects", json={"name": "flat"}, headers=ADMIN)
     assert response.status_code == 200, response.get_data(as_text=True)
+
+
+LISTINGS = [
+    "/api/v1/projects",
+    "/api/v1/project/proj/packages",
+    "/api/v1/project/proj/pkg/tags",
+    "/api/v1/project/proj/pkg/versions",
+    "/api/v1/project/proj/pkg/artifacts",
+]
+
+
+@pytest.fixture
+def stocked_world(world: World) -> World:
+    world.project("proj")
+    world.package("proj", "pkg")
+    world.upload(b"content", tag="latest")
+    return world
+
+
+@pytest.mark.parametrize("path", LISTINGS)
+@pytest.mark.parametrize("page", [str(2**64), str(10**30), "1000000001", "0", "-1"])
+def test_a_page_out_of_range_is_a_400_that_names_the_parameter(
+    client, stocked_world, path, page
+) -> None:
+    response = client.get(f"{path}?page={page}", headers=ADMIN)
+    assert_refused(response, 400, "page")
+
+
+@pytest.mark.parametrize("path", LISTINGS)
+def test_the_last_allowed_page_is_an_empty_page(client, stocked_world, path) -> None:
+    response = client.get(f"{path}?page=1000000000&limit=1000", headers=ADMIN)
+    assert response.status_code == 200 and response.get_json()["items"] == []
+
+
+@pytest.mark.parametrize("search", ["%00", "a%00", "%0d%0a", "%1b", "%e2%80%ae"])
+@pytest.mark.parametrize("path", LISTINGS[:2])
+def test_a_search_with_a_control_character_is_refused(client, stocked_world, path, search):
+    response = client.get(f"{path}?search={search}", headers=ADMIN)
+    assert_refused(response, 400, "search", "control character")
+
+
+def test_a_plain_search_still_finds_by_part_of_the_name(client, stocked_world) -> None:
+    response = client.get("/api/v1/projects?search=ro", headers=ADMIN)
+    assert [p["name"] for p in response.get_json()["items"]] == ["proj"]
