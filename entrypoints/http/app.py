@@ -12,6 +12,7 @@ from entrypoints.http import (
     api_artifacts,
     api_auth,
     api_projects,
+    body_errors,
     draining,
     health,
     json_body,
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     streaming.install(app)
     json_body.install(app, settings.max_json_depth)  # 400, not a RecursionError
     register_error_handlers(app)
+    body_errors.install(app)  # a bad chunk size is a 400, not a 500
     observability.install(app)  # request id, JSON access log, request metrics
     draining.install(app)  # 503 while a SIGTERM'd worker drains
     app.register_blueprint(metrics.bp)  # /metrics
