@@ -4,6 +4,7 @@ each is a 4xx with a JSON reason, never a 5xx, and nothing is stored."""
 from __future__ import annotations
 
 import base64
+import io
 
 import pytest
 from flask.testing import FlaskClient
@@ -100,3 +101,29 @@ def test_a_search_with_a_control_character_is_refused(client, stocked_world, pat
 def test_a_plain_search_still_finds_by_part_of_the_name(client, stocked_world) -> None:
     response = client.get("/api/v1/projects?search=ro", headers=ADMIN)
     assert [p["name"] for p in response.get_json()["items"]] == ["proj"]
+
+
+def upload(client, content: bytes, filename: str, **fields):
+    data = {"file": (io.BytesIO(content), filename), **fields}
+    return client.post("/api/v1/project/proj/pkg/upload", data=data, headers=ADMIN)
+
+
+def test_a_filename_with_a_bidi_override_is_refused_and_nothing_is_stored(
+    client, stocked_world
+) -> None:
+    blobs_before = dict(stocked_world.blobs.blobs)
+    response = upload(client, b"MZ evil", "invoice\u202egnp.exe", tag="spoof")
+    assert_refused(response, 400, "bidirectional control character U+202E")
+    assert stocked_world.blobs.blobs == blobs_before and stocked_world.blobs.staged == {}
+    with stocked_world.uow() as uow:
+        assert uow.tags.get(uow.packages.find("proj", "pkg")[1].id, "spoof") is None
+
+
+def test_a_name_stored_before_the_rule_is_still_served_without_its_bidi_control(
+    client, stocked_world
+) -> None:
+    (stored,) = stocked_world.db.state.uploads.values()
+    stored.original_name = "invoice\u202egnp.exe"  # as an older Orchard accepted it
+    response = client.get("/api/v1/project/proj/pkg/+/latest", headers=ADMIN)
+    assert response.status_code == 200 and response.data == b"content"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="invoicegnp.exe"'
