@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import request
 from marshmallow import Schema, ValidationError
+from werkzeug.datastructures import FileStorage
 
 from domain.errors import InvalidInput, Unprocessable
 
@@ -27,6 +28,18 @@ def load_args(schema: Schema) -> dict:
 
 def load_form(schema: Schema) -> dict:
     return _load(schema, request.form.to_dict())
+
+
+def single_file(field: str) -> FileStorage | None:
+    """The one file part named ``field``, or None. Two are ambiguous (storing either would
+    be a guess about what the client meant), so they are refused and neither is kept:
+    the unclaimed staging objects are aborted at teardown."""
+    parts = request.files.getlist(field)
+    if len(parts) > 1:
+        raise InvalidInput(
+            f"The upload has {len(parts)} '{field}' parts; send exactly one. Nothing was stored."
+        )
+    return parts[0] if parts else None
 
 
 def _load(schema: Schema, data: dict) -> dict:

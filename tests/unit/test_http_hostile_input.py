@@ -127,3 +127,23 @@ def test_a_name_stored_before_the_rule_is_still_served_without_its_bidi_control(
     response = client.get("/api/v1/project/proj/pkg/+/latest", headers=ADMIN)
     assert response.status_code == 200 and response.data == b"content"
     assert response.headers["Content-Disposition"] == 'attachment; filename="invoicegnp.exe"'
+
+
+def test_two_file_parts_are_ambiguous_and_neither_is_stored(client, stocked_world) -> None:
+    blobs_before = dict(stocked_world.blobs.blobs)
+    data = {"file": [(io.BytesIO(b"first"), "a.bin"), (io.BytesIO(b"second"), "b.bin")]}
+    response = client.post("/api/v1/project/proj/pkg/upload", data=data, headers=ADMIN)
+    assert_refused(response, 400, "2 'file' parts", "exactly one")
+    assert stocked_world.blobs.blobs == blobs_before and stocked_world.blobs.staged == {}
+
+
+def test_two_content_parts_in_a_pypi_upload_are_refused_too(client, stocked_world) -> None:
+    data = {
+        ":action": "file_upload", "name": "demo", "version": "1.0",
+        "content": [(io.BytesIO(b"one"), "demo-1.0.tar.gz"), (io.BytesIO(b"two"), "demo-1.0.zip")],
+    }  # fmt: skip
+    response = client.post("/pypi/proj/legacy/", data=data, headers=ADMIN)
+    assert response.status_code == 400 and "2 'content' parts" in response.status
+    assert stocked_world.blobs.staged == {}
+    with stocked_world.uow() as uow:
+        assert uow.packages.find("proj", "demo")[1] is None
