@@ -147,3 +147,28 @@ def test_two_content_parts_in_a_pypi_upload_are_refused_too(client, stocked_worl
     assert stocked_world.blobs.staged == {}
     with stocked_world.uow() as uow:
         assert uow.packages.find("proj", "demo")[1] is None
+
+
+def matches(etag: str) -> list[str]:
+    """If-None-Match values that name ``etag`` (a quoted strong tag) under RFC 9110's weak
+    comparison, which If-None-Match uses: all must answer 304."""
+    return [etag, f"W/{etag}", f'"other", W/{etag}', f'W/"x",{etag}', "*"]
+
+
+def test_a_download_is_not_modified_for_a_weak_or_listed_etag(client, stocked_world) -> None:
+    path = "/api/v1/project/proj/pkg/+/latest"
+    etag = client.get(path, headers=ADMIN).headers["ETag"]
+    for value in matches(etag):
+        response = client.get(path, headers={**ADMIN, "If-None-Match": value})
+        assert response.status_code == 304, value
+    other = client.get(path, headers={**ADMIN, "If-None-Match": 'W/"other"'})
+    assert other.status_code == 200 and other.data == b"content"
+
+
+@pytest.mark.parametrize("path", ["/pypi/proj/simple/", "/pypi/proj/simple/demo/"])
+def test_an_index_page_is_not_modified_for_a_weak_etag(client, stocked_world, path) -> None:
+    stocked_world.package("proj", "demo", fmt="pypi")
+    etag = client.get(path).headers["ETag"]
+    for value in matches(etag):
+        assert client.get(path, headers={"If-None-Match": value}).status_code == 304, value
+    assert client.get(path, headers={"If-None-Match": 'W/"stale"'}).status_code == 200
