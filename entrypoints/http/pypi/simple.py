@@ -70,6 +70,6 @@ def _redirect_to(name: str, normalized: str) -> Response:
 def _metadata_response(body: bytes) -> Response:
     digest = hashlib.sha256(body).hexdigest()
     headers = {"ETag": f'"{digest}"', "Cache-Control": IMMUTABLE, "X-Checksum-SHA256": digest}
-    if request.if_none_match.contains(digest):
+    if request.if_none_match.contains_weak(digest):
         return Response(status=304, headers=headers)
     return Response(body, headers=headers, content_type="text/plain; charset=utf-8")
