@@ -9,6 +9,7 @@ import io
 import pytest
 from flask.testing import FlaskClient
 
+from adapters.package_metadata import ArchiveMetadataReader
 from entrypoints.bootstrap import bootstrap
 from entrypoints.config import Settings
 from entrypoints.http.app import create_app
@@ -23,7 +24,7 @@ def client(world: World, tmp_path) -> FlaskClient:
         uow=lambda read_only=False, snapshot=False: world.uow(),
         blobs=world.blobs,
         clock=world.clock,
-        reader=world.reader,
+        reader=ArchiveMetadataReader(),  # real archives: the PyPI upload's checks
         hasher=world.hasher,
     )
     return create_app(settings, services).test_client()
@@ -172,3 +173,16 @@ def test_an_index_page_is_not_modified_for_a_weak_etag(client, stocked_world, pa
     for value in matches(etag):
         assert client.get(path, headers={"If-None-Match": value}).status_code == 304, value
     assert client.get(path, headers={"If-None-Match": 'W/"stale"'}).status_code == 200
+
+
+def test_a_pypi_upload_of_a_tar_gz_that_is_not_gzip_tells_twine_why(client, stocked_world):
+    data = {
+        ":action": "file_upload", "name": "demo", "version": "1.0",
+        "content": (io.BytesIO(b"PK\x03\x04 a zip, named .tar.gz"), "demo-1.0.tar.gz"),
+    }  # fmt: skip
+    response = client.post("/pypi/proj/legacy/", data=data, headers=ADMIN)
+    assert response.status_code == 400
+    assert "is not gzip-compressed" in response.status  # the reason phrase twine prints
+    assert stocked_world.blobs.staged == {}
+    with stocked_world.uow() as uow:
+        assert uow.packages.find("proj", "demo")[1] is None
