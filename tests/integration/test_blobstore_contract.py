@@ -21,7 +21,7 @@ import pytest
 from adapters.blobstore_fs import FilesystemBlobStore
 from adapters.blobstore_s3 import S3BlobStore
 from domain.errors import BackendUnavailable, BlobNotFound, TooLarge
-from domain.ports import BlobStore, StagedBlob
+from domain.ports import BlobStore, StagedBlob, TemporaryUsage
 from tests.fakes.blobs import FakeBlobStore
 from tests.fakes.clock import FakeClock
 
@@ -322,6 +322,24 @@ def test_sweep_removes_only_temporary_objects_older_than_the_cutoff(subject):
     assert subject.temporary_count() == 0
     assert list(store.iter_blobs()) == [kept]
     crashed.abort()  # harmless once swept
+
+
+def test_stale_temporary_reports_what_the_sweep_removes_and_removes_nothing(subject):
+    store = subject.store
+    kept = put(store, b"promoted")
+    stage(store, b"left behind")  # staged, never promoted nor discarded
+    crashed = store.writer()  # a worker killed mid-upload: never finished nor aborted
+    crashed.write(os.urandom(9 * MIB))  # on S3: a multipart upload holding one 8 MiB part
+    assert store.stale_temporary(subject.now() - timedelta(hours=1)) == TemporaryUsage(0, 0)
+    later = subject.now() + timedelta(hours=1)
+    usage = store.stale_temporary(later)
+    assert usage.count == 2 and subject.temporary_count() == 2
+    # S3 holds what whole parts were sent; a file holds every byte written.
+    assert len(b"left behind") + 8 * MIB <= usage.bytes <= len(b"left behind") + 9 * MIB
+    assert store.sweep_temporary(later) == usage.count
+    assert store.stale_temporary(later) == TemporaryUsage(0, 0)
+    assert list(store.iter_blobs()) == [kept]
+    crashed.abort()
 
 
 def test_check_passes_on_a_working_store(store):
