@@ -186,3 +186,9 @@ def test_a_pypi_upload_of_a_tar_gz_that_is_not_gzip_tells_twine_why(client, stoc
     assert stocked_world.blobs.staged == {}
     with stocked_world.uow() as uow:
         assert uow.packages.find("proj", "demo")[1] is None
+
+
+def test_a_search_longer_than_200_characters_is_refused(client, stocked_world) -> None:
+    assert client.get("/api/v1/projects?search=" + "p" * 200, headers=ADMIN).status_code == 200
+    response = client.get("/api/v1/projects?search=" + "p" * 201, headers=ADMIN)
+    assert_refused(response, 400, "search")
