@@ -160,3 +160,7 @@ def test_a_non_normalized_simple_name_still_redirects(live_server) -> None:
     response = httpx.get(f"{live_server.url}/simple/Foo_Bar/?x=1", follow_redirects=False)
     assert response.status_code == 301
     assert response.headers["location"].endswith("/simple/foo-bar/?x=1")
+
+
+def test_an_api_key_id_beyond_64_bits_is_a_404(admin) -> None:
+    assert_error(admin.delete(f"/api/v1/auth/keys/{2**64}"), 404)

@@ -192,3 +192,9 @@ def test_a_search_longer_than_200_characters_is_refused(client, stocked_world) -
     assert client.get("/api/v1/projects?search=" + "p" * 200, headers=ADMIN).status_code == 200
     response = client.get("/api/v1/projects?search=" + "p" * 201, headers=ADMIN)
     assert_refused(response, 400, "search")
+
+
+@pytest.mark.parametrize("key_id", [str(2**63), str(10**30)])
+def test_an_api_key_id_beyond_64_bits_is_a_404_not_an_overflow(client, key_id) -> None:
+    response = client.delete(f"/api/v1/auth/keys/{key_id}", headers=ADMIN)
+    assert_refused(response, 404, "Not found")
