@@ -19,6 +19,7 @@ from entrypoints.http import (
     metrics,
     observability,
     streaming,
+    url_text,
 )
 from entrypoints.http.auth import PasswordCache
 from entrypoints.http.cookie_session import CookieSessions
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     streaming.install(app)
     json_body.install(app, settings.max_json_depth)  # 400, not a RecursionError
+    url_text.install(app)  # a NUL in the URL is a 400 on PostgreSQL too
     register_error_handlers(app)
     body_errors.install(app)  # a bad chunk size is a 400, not a 500
     observability.install(app)  # request id, JSON access log, request metrics

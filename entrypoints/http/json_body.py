@@ -1,10 +1,14 @@
-"""Request JSON with a nesting limit.
+"""Request JSON with a nesting limit and no NUL characters.
 
 ``json.loads`` recurses once per level of nesting, so a body of 100,000 ``[`` ends in a
 ``RecursionError`` (a 500) before any schema sees it. Orchard's request bodies are flat
 objects (two or three levels at most); anything nested deeper than the configured
 ``ORCHARD_MAX_JSON_DEPTH`` is refused with a 400 that says so, whether the parser
 overflowed on it or parsed it.
+
+``"\\u0000"`` is valid JSON, but no field of Orchard takes it and PostgreSQL cannot store
+it in text (a description, a key name, a login name were 500s there and stored as sent on
+SQLite): a string holding one is refused with a 400 on every backend alike.
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ class NestingLimitedJSONProvider(DefaultJSONProvider):
             raise self._too_deep() from None
         if nesting_depth(value, stop_after=self.max_depth) > self.max_depth:
             raise self._too_deep()
+        if holds_nul(value):
+            raise InvalidInput(
+                "The JSON body contains a NUL character (\\u0000), which no field accepts."
+            )
         return value
 
     def _too_deep(self) -> InvalidInput:
@@ -54,6 +62,18 @@ def nesting_depth(value: object, *, stop_after: int) -> int:
         children = item.values() if isinstance(item, dict) else item
         stack.extend((child, depth + 1) for child in children)
     return deepest
+
+
+def holds_nul(value: object) -> bool:
+    """Whether any string of a parsed document (object keys included) holds a NUL; its
+    depth is already bounded, so recursing here is safe."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(item) for item in value)
+    return False
 
 
 def install(app: Flask, max_depth: int) -> None:

@@ -164,3 +164,27 @@ def test_a_non_normalized_simple_name_still_redirects(live_server) -> None:
 
 def test_an_api_key_id_beyond_64_bits_is_a_404(admin) -> None:
     assert_error(admin.delete(f"/api/v1/auth/keys/{2**64}"), 404)
+
+
+# ----------------------------------------------------------------- NUL in stored text
+
+
+def test_a_nul_in_json_or_in_a_url_is_a_400_on_every_backend(live_server, admin, target):
+    """PostgreSQL cannot hold NUL in text: each of these was a 500 there (and stored as
+    sent on SQLite). Anonymous login included."""
+    project, package = target
+    refused = [
+        admin.post("/api/v1/projects", json={"name": unique_name("nul"), "description": "\0"}),
+        admin.patch(f"/api/v1/projects/{project}", json={"description": "a\x00b"}),
+        admin.post(f"/api/v1/project/{project}/packages", json={"name": "n", "description": "\0"}),
+        admin.post("/api/v1/auth/keys", json={"name": "a\x00b"}),
+        httpx.post(
+            f"{live_server.url}/api/v1/auth/login",
+            json={"username": "a\x00b", "password": "whatever"},
+        ),
+        admin.put(f"/api/v1/projects/{project}/members/a%00b", json={"role": "read"}),
+        admin.get(f"/api/v1/project/{project}/{package}/tags/a%00b"),
+    ]
+    for response in refused:
+        assert "NUL" in assert_error(response, 400), response.request.url
+    assert admin.get(f"/api/v1/projects/{project}").json()["description"] == ""
