@@ -188,3 +188,10 @@ def test_a_nul_in_json_or_in_a_url_is_a_400_on_every_backend(live_server, admin,
     for response in refused:
         assert "NUL" in assert_error(response, 400), response.request.url
     assert admin.get(f"/api/v1/projects/{project}").json()["description"] == ""
+
+
+@pytest.mark.parametrize("path", ["/api/v1/projects", "/simple/"])
+def test_http_basic_with_a_nul_in_the_username_is_a_401(live_server, path) -> None:
+    response = httpx.get(f"{live_server.url}{path}", auth=("a\x00b", "whatever"))
+    assert response.status_code == 401, response.text
+    assert response.headers["WWW-Authenticate"] == 'Basic realm="orchard"'
