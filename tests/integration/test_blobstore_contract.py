@@ -324,6 +324,14 @@ def test_sweep_removes_only_temporary_objects_older_than_the_cutoff(subject):
     crashed.abort()  # harmless once swept
 
 
+def wait_for_usage(store: BlobStore, older_than: datetime, at_least: int) -> TemporaryUsage:
+    deadline = time.monotonic() + 30
+    while (usage := store.stale_temporary(older_than)).bytes < at_least:
+        assert time.monotonic() < deadline, f"the store never held {at_least} bytes: {usage}"
+        time.sleep(0.1)
+    return usage
+
+
 def test_stale_temporary_reports_what_the_sweep_removes_and_removes_nothing(subject):
     store = subject.store
     kept = put(store, b"promoted")
@@ -332,10 +340,11 @@ def test_stale_temporary_reports_what_the_sweep_removes_and_removes_nothing(subj
     crashed.write(os.urandom(9 * MIB))  # on S3: a multipart upload holding one 8 MiB part
     assert store.stale_temporary(subject.now() - timedelta(hours=1)) == TemporaryUsage(0, 0)
     later = subject.now() + timedelta(hours=1)
-    usage = store.stale_temporary(later)
+    # S3 holds the whole parts sent (the writer sends them in the background: wait for
+    # the first to land); a file holds every byte written.
+    usage = wait_for_usage(store, later, at_least=len(b"left behind") + 8 * MIB)
     assert usage.count == 2 and subject.temporary_count() == 2
-    # S3 holds what whole parts were sent; a file holds every byte written.
-    assert len(b"left behind") + 8 * MIB <= usage.bytes <= len(b"left behind") + 9 * MIB
+    assert usage.bytes <= len(b"left behind") + 9 * MIB
     assert store.sweep_temporary(later) == usage.count
     assert store.stale_temporary(later) == TemporaryUsage(0, 0)
     assert list(store.iter_blobs()) == [kept]
