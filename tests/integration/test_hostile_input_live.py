@@ -73,8 +73,15 @@ def chunked_upload(live_server, target, bearer, chunks: bytes, *, half_close: bo
         (lambda part: b"-5\r\n" + part + b"\r\n0\r\n\r\n", "chunk size"),
         (lambda part: b"%x\r\n" % len(part) + part + b"XX0\r\n\r\n", "chunk terminator"),
         (lambda part: b"%x;a=\x01\r\n" % len(part) + part + b"\r\n0\r\n\r\n", "chunk"),
+        (lambda part: b"f" * 20_000 + b"\r\n" + part + b"\r\n0\r\n\r\n", "chunk size"),
     ],
-    ids=["non-hex size", "negative size", "no CRLF after the chunk", "bad extension"],
+    ids=[
+        "non-hex size",
+        "negative size",
+        "no CRLF after the chunk",
+        "bad extension",
+        "20,000-digit size",
+    ],
 )
 def test_a_malformed_chunked_body_is_a_400_and_stores_nothing(
     live_server, admin, target, bearer, framing, words
