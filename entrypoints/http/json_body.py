@@ -1,4 +1,4 @@
-"""Request JSON with a nesting limit and no NUL characters.
+"""Request JSON with a nesting limit, and only strings a database can store.
 
 ``json.loads`` recurses once per level of nesting, so a body of 100,000 ``[`` ends in a
 ``RecursionError`` (a 500) before any schema sees it. Orchard's request bodies are flat
@@ -8,11 +8,13 @@ overflowed on it or parsed it.
 
 ``"\\u0000"`` is valid JSON, but no field of Orchard takes it and PostgreSQL cannot store
 it in text (a description, a key name, a login name were 500s there and stored as sent on
-SQLite): a string holding one is refused with a 400 on every backend alike.
+SQLite); ``"\\ud800"`` is valid JSON too, but no UTF-8 at all (a 500 on every backend). A
+string holding either is refused with a 400.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask
@@ -35,9 +37,10 @@ class NestingLimitedJSONProvider(DefaultJSONProvider):
             raise self._too_deep() from None
         if nesting_depth(value, stop_after=self.max_depth) > self.max_depth:
             raise self._too_deep()
-        if holds_nul(value):
+        if not all(map(_storable, strings_of(value))):
             raise InvalidInput(
-                "The JSON body contains a NUL character (\\u0000), which no field accepts."
+                "The JSON body contains a NUL character (\\u0000) or an unpaired surrogate "
+                "(\\ud800-\\udfff), which no field accepts."
             )
         return value
 
@@ -64,16 +67,30 @@ def nesting_depth(value: object, *, stop_after: int) -> int:
     return deepest
 
 
-def holds_nul(value: object) -> bool:
-    """Whether any string of a parsed document (object keys included) holds a NUL; its
-    depth is already bounded, so recursing here is safe."""
+def strings_of(value: object) -> Iterator[str]:
+    """Every string of a parsed document, object keys included (its depth is bounded
+    already, so recursing here is safe)."""
     if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(holds_nul(item) for item in value)
-    return False
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from strings_of(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_of(item)
+
+
+def _storable(text: str) -> bool:
+    """No NUL (PostgreSQL cannot hold it in text) and no unpaired surrogate (``"\\ud800"``
+    is valid JSON, but not UTF-8: no database can store it, the response cannot send it)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def install(app: Flask, max_depth: int) -> None:

@@ -216,6 +216,23 @@ def test_a_nul_anywhere_in_a_json_body_is_refused(client, world, body) -> None:
         assert uow.projects.get("nul") is None
 
 
+@pytest.mark.parametrize("escaped", ["\\ud800", "\\udfff", "a\\udc00b"])
+def test_an_unpaired_surrogate_in_a_json_body_is_refused(client, world, escaped) -> None:
+    body = '{"name": "sur", "description": "' + escaped + '"}'
+    response = client.post("/api/v1/projects", data=body, headers=ADMIN,
+                           content_type="application/json")  # fmt: skip
+    assert_refused(response, 400, "unpaired surrogate")
+    with world.uow() as uow:
+        assert uow.projects.get("sur") is None
+
+
+def test_a_surrogate_pair_is_a_character_and_is_kept(client) -> None:
+    body = '{"name": "pair", "description": "\\ud83c\\udf4e"}'
+    response = client.post("/api/v1/projects", data=body, headers=ADMIN,
+                           content_type="application/json")  # fmt: skip
+    assert response.status_code == 200 and response.get_json()["description"] == "\U0001f34e"
+
+
 def test_a_nul_in_a_login_is_refused_before_any_lookup(client) -> None:
     response = client.post("/api/v1/auth/login", json={"username": "a\x00", "password": "x"})
     assert_refused(response, 400, "NUL character")
