@@ -14,6 +14,7 @@ string holding either is refused with a 400.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,7 +38,7 @@ class NestingLimitedJSONProvider(DefaultJSONProvider):
             raise self._too_deep() from None
         if nesting_depth(value, stop_after=self.max_depth) > self.max_depth:
             raise self._too_deep()
-        if not all(map(_storable, strings_of(value))):
+        if _may_hold_unstorable(s) and not all(map(_storable, strings_of(value))):
             raise InvalidInput(
                 "The JSON body contains a NUL character (\\u0000) or an unpaired surrogate "
                 "(\\ud800-\\udfff), which no field accepts."
@@ -53,18 +54,20 @@ class NestingLimitedJSONProvider(DefaultJSONProvider):
 
 def nesting_depth(value: object, *, stop_after: int) -> int:
     """How deep arrays and objects nest in a parsed document (a scalar is 0, ``[]`` 1),
-    counted without recursion; the walk stops once ``stop_after`` is exceeded."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if not isinstance(item, dict | list):
-            continue
-        deepest = max(deepest, depth)
-        if deepest > stop_after:
-            return deepest
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
+    walked level by level without recursion; the walk stops once ``stop_after`` is
+    exceeded."""
+    depth, level = 0, [value]
+    while depth <= stop_after:
+        containers = [item for item in level if isinstance(item, dict | list)]
+        if not containers:
+            break
+        depth += 1
+        level = [
+            child
+            for container in containers
+            for child in (container.values() if isinstance(container, dict) else container)
+        ]
+    return depth
 
 
 def strings_of(value: object) -> Iterator[str]:
@@ -79,6 +82,23 @@ def strings_of(value: object) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from strings_of(item)
+
+
+# Parsed JSON holds a NUL or a surrogate only where the text spells it as an escape (the
+# parser refuses raw control characters, and bytes that decode as UTF-8 hold no surrogate):
+# without one, the walk over every string is skipped.
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _may_hold_unstorable(document: str | bytes) -> bool:
+    if isinstance(document, str):
+        text = document
+    else:
+        try:
+            text = bytes(document).decode("utf-8")
+        except UnicodeDecodeError:  # json decodes UTF-16/32 too, and with surrogatepass
+            return True
+    return _UNSTORABLE_ESCAPE.search(text) is not None or not _storable(text)
 
 
 def _storable(text: str) -> bool:

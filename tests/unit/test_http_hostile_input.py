@@ -13,6 +13,7 @@ from adapters.package_metadata import ArchiveMetadataReader
 from entrypoints.bootstrap import bootstrap
 from entrypoints.config import Settings
 from entrypoints.http.app import create_app
+from entrypoints.http.json_body import nesting_depth
 from tests.unit.conftest import World
 
 
@@ -226,6 +227,14 @@ def test_an_unpaired_surrogate_in_a_json_body_is_refused(client, world, escaped)
         assert uow.projects.get("sur") is None
 
 
+def test_a_surrogate_encoded_raw_in_the_body_is_refused_too(client, world) -> None:
+    # json.loads decodes bytes with 'surrogatepass': ED A0 80 becomes '\ud800'.
+    body = b'{"name": "raw", "description": "a\xed\xa0\x80b"}'
+    response = client.post("/api/v1/projects", data=body, headers=ADMIN,
+                           content_type="application/json")  # fmt: skip
+    assert_refused(response, 400, "unpaired surrogate")
+
+
 def test_a_surrogate_pair_is_a_character_and_is_kept(client) -> None:
     body = '{"name": "pair", "description": "\\ud83c\\udf4e"}'
     response = client.post("/api/v1/projects", data=body, headers=ADMIN,
@@ -249,3 +258,18 @@ def test_a_nul_in_a_login_is_refused_before_any_lookup(client) -> None:
 )
 def test_a_nul_in_a_url_is_refused(client, stocked_world, url) -> None:
     assert_refused(client.get(url, headers=ADMIN), 400, "control character NUL")
+
+
+@pytest.mark.parametrize(
+    ("document", "depth"),
+    [(1, 0), ("s", 0), ([], 1), ({}, 1), ([[]], 2), ({"a": [1, {"b": []}]}, 4), ([1, [2, [3]]], 3)],
+)
+def test_nesting_depth_counts_arrays_and_objects(document, depth) -> None:
+    assert nesting_depth(document, stop_after=32) == depth
+
+
+def test_nesting_depth_stops_past_the_limit() -> None:
+    deep: list = []
+    for _ in range(1000):
+        deep = [deep]
+    assert nesting_depth(deep, stop_after=3) == 4
