@@ -24,7 +24,7 @@ from typing import BinaryIO
 from adapters.hashing import MultiHasher
 from adapters.staging_file import StagingFile
 from domain.errors import BackendUnavailable, BlobNotFound, TooLarge
-from domain.ports import BlobReader, BlobStore, BlobWriter, StagedBlob
+from domain.ports import BlobReader, BlobStore, BlobWriter, StagedBlob, TemporaryUsage
 
 CHUNK = 1024 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -217,15 +217,29 @@ class FilesystemBlobStore(BlobStore):
                             yield entry.name
 
     def sweep_temporary(self, older_than: datetime) -> int:
-        removed, cutoff = 0, older_than.timestamp()
+        removed = 0
+        for entry, _size in self._stale_files(older_than):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+                removed += 1
+        return removed
+
+    def stale_temporary(self, older_than: datetime) -> TemporaryUsage:
+        sizes = [size for _entry, size in self._stale_files(older_than)]
+        return TemporaryUsage(len(sizes), sum(sizes))
+
+    def _stale_files(self, older_than: datetime) -> list[tuple[os.DirEntry[str], int]]:
+        """Files in ``.tmp/`` last written before that time, with their sizes. A writer
+        touches its file with every chunk, so an upload still arriving is never stale."""
+        cutoff, stale = older_than.timestamp(), []
         with _disk_errors():
             entries = list(os.scandir(self._tmp)) if self._tmp.is_dir() else []
         for entry in entries:
             with contextlib.suppress(FileNotFoundError):
-                if entry.is_file() and entry.stat().st_mtime < cutoff:
-                    os.unlink(entry.path)
-                    removed += 1
-        return removed
+                info = entry.stat(follow_symlinks=False)
+                if entry.is_file(follow_symlinks=False) and info.st_mtime < cutoff:
+                    stale.append((entry, info.st_size))
+        return stale
 
     def temporary_count(self) -> int:
         """How many temporary files exist now (tests and fsck assert it falls to 0)."""

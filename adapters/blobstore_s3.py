@@ -39,7 +39,7 @@ from adapters.s3_streams import (
 )
 from domain.errors import BackendUnavailable, BlobNotFound
 from domain.names import content_disposition
-from domain.ports import BlobReader, BlobStore, BlobWriter, StagedBlob
+from domain.ports import BlobReader, BlobStore, BlobWriter, StagedBlob, TemporaryUsage
 
 COPY_LIMIT = 5 * 1024**3  # CopyObject's maximum; larger objects need a multipart copy
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -217,6 +217,27 @@ class S3BlobStore(BlobStore):
                     self.client.delete_object(Bucket=self.bucket, Key=item["Key"])
                 removed += 1
         return removed
+
+    def stale_temporary(self, older_than: datetime) -> TemporaryUsage:
+        count, size = 0, 0
+        for upload in list(self._stale_uploads(older_than)):
+            count, size = count + 1, size + self._uploaded_bytes(upload)
+        for item in self._list(self.prefix + ".tmp/"):
+            if item["LastModified"] < older_than:
+                count, size = count + 1, size + item["Size"]
+        return TemporaryUsage(count, size)
+
+    def _uploaded_bytes(self, upload: dict[str, Any]) -> int:
+        """The bytes the parts of an unfinished multipart upload hold (billed until aborted)."""
+        pages = self.client.get_paginator("list_parts")
+        with s3_errors():
+            return sum(
+                part["Size"]
+                for page in pages.paginate(
+                    Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
+                for part in page.get("Parts", [])
+            )
 
     def temporary_count(self) -> int:
         """Temporary objects plus open multipart uploads (tests assert it falls to 0)."""

@@ -96,6 +96,35 @@ class ArchiveMetadataReader(MetadataReader):
             _rewind(file)
         return None
 
+    def read_sdist_metadata(self, file: BinaryIO, filename: str) -> PackageMetadata | None:
+        # pypi.org refuses a source distribution it cannot open as what its name says;
+        # an index that kept one would hand pip a file it cannot unpack.
+        is_zip = filename.lower().endswith(".zip")
+        kind = "zip" if is_zip else "gzip-compressed tar"
+        try:
+            file.seek(0)
+            if not is_zip and not file.read(2) == b"\x1f\x8b":
+                raise InvalidInput(
+                    f"The source distribution {_shown(filename)} is not gzip-compressed: "
+                    "a .tar.gz must be a gzip-compressed tar archive."
+                )
+            found = self._read_zip_sdist(file) if is_zip else self._read_tarball(file)
+        except _OverBudgetError:
+            return None  # too large to look through here: not refused for that
+        except _ARCHIVE_ERRORS:
+            raise InvalidInput(
+                f"The source distribution {_shown(filename)} is not a readable {kind} "
+                "archive (corrupt, truncated or of another format)."
+            ) from None
+        finally:
+            _rewind(file)
+        if found is None:
+            raise InvalidInput(
+                f"The source distribution {_shown(filename)} has no PKG-INFO at its top "
+                "level (<name>-<version>/PKG-INFO), which every sdist carries."
+            )
+        return found
+
     def read_wheel_metadata(self, file: BinaryIO) -> bytes:
         try:
             file.seek(0)
@@ -164,7 +193,7 @@ class ArchiveMetadataReader(MetadataReader):
     def _scan_tar(self, archive: tarfile.TarFile) -> PackageMetadata | None:
         for count, member in enumerate(archive, start=1):
             if count > self.max_members:
-                return None
+                raise _OverBudgetError
             name = member.name.removeprefix("./")
             if not member.isfile() or member.size > self.max_member_size:
                 continue
@@ -246,6 +275,11 @@ def _from_package_json(data: bytes) -> PackageMetadata | None:
 def _text(value: object) -> str | None:
     """A non-empty stripped string, or None for anything else (lists, numbers, blanks)."""
     return value.strip() or None if isinstance(value, str) else None
+
+
+def _shown(value: str, limit: int = 120) -> str:
+    """A client's filename in a message (twine prints it): escaped and bounded."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")
 
 
 def _rewind(file: BinaryIO) -> None:

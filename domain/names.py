@@ -32,6 +32,12 @@ _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 # Cc: C0/C1 controls, DEL (CR, LF, NUL...); Zl/Zp: Unicode line/paragraph separators.
 # Cs: lone surrogates, which cannot be encoded and so cannot be stored or sent.
 _FORBIDDEN_CATEGORIES = {"Cc", "Zl", "Zp", "Cs"}
+# Unicode bidirectional controls (embeddings, overrides, isolates, marks): they reorder how
+# the characters after them are displayed, so "invoice\u202egnp.exe" shows in a browser's
+# download bar as "invoiceexe.png". No honest filename needs one.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 
 
 def _shown(value: str, limit: int = 80) -> str:
@@ -123,6 +129,12 @@ def validate_filename(name: str) -> str:
     bad = next((c for c in name if unicodedata.category(c) in _FORBIDDEN_CATEGORIES), None)
     if bad is not None:
         raise InvalidName(f"The filename {_shown(name)} contains the control character {bad!r}.")
+    bidi = next((c for c in name if c in BIDI_CONTROLS), None)
+    if bidi is not None:
+        raise InvalidName(
+            f"The filename {_shown(name)} contains the bidirectional control character "
+            f"U+{ord(bidi):04X}, which makes a name display as something it is not."
+        )
     if len(name.encode("utf-8")) > MAX_FILENAME_BYTES:
         raise InvalidName(
             f"The filename {_shown(name)} is longer than {MAX_FILENAME_BYTES} bytes in UTF-8."
@@ -145,7 +157,10 @@ def validate_checksum(value: str) -> str:
 def content_disposition(filename: str) -> str:
     """``attachment; filename="..."``, plus RFC 5987 ``filename*=UTF-8''...`` when the
     name is not plain printable ASCII: old clients get a safe fallback, new ones the
-    exact name. Quotes, backslashes and control characters never reach the header."""
+    exact name. Quotes, backslashes and control characters never reach the header, and
+    bidirectional controls (refused at upload since; a name stored before may hold one)
+    are dropped, so no browser shows the name reordered."""
+    filename = "".join(c for c in filename if c not in BIDI_CONTROLS)
     fallback = "".join(c if " " <= c < "\x7f" and c not in '"\\' else "_" for c in filename)
     if fallback == filename:
         return f'attachment; filename="{filename}"'

@@ -56,6 +56,8 @@ def _gc_payload(report: gc.GcReport, grace: float) -> dict:
         "orphans": len(report.orphans),
         "orphan_ids": report.orphans,
         "bytes": report.total_bytes,
+        "temporary": report.temporary,
+        "temporary_bytes": report.temporary_bytes,
         "temporary_removed": report.temporary_removed,
     }
 
@@ -66,9 +68,13 @@ def _gc_text(report: gc.GcReport) -> str:
         f"{verb} {human_bytes(report.total_bytes)} ({report.total_bytes} bytes): "
         f"{len(report.artifacts)} unreferenced artifact(s), {len(report.orphans)} orphan blob(s)"
     )
+    temporary = (
+        f"{report.temporary} stale temporary upload(s) "
+        f"({human_bytes(report.temporary_bytes)}, {report.temporary_bytes} bytes)"
+    )
     if report.dry_run:
-        return text + ". Run again with --apply to delete."
-    return text + f"; removed {report.temporary_removed} stale temporary upload(s)."
+        return text + f", {temporary}. Run again with --apply to delete."
+    return text + f"; removed {report.temporary_removed} of {temporary}."
 
 
 @click.command("fsck")
@@ -106,6 +112,8 @@ def _fsck_payload(report: fsck.FsckReport) -> dict:
         "drift": [vars(d) for d in report.drift],
         "quarantined": report.quarantined,
         "recounted": report.recounted,
+        "temporary": report.temporary,
+        "temporary_bytes": report.temporary_bytes,
         "problems": report.problems,
         "unrepaired": report.unrepaired,
     }
@@ -120,6 +128,11 @@ def _fsck_text(report: fsck.FsckReport) -> str:
         f"reference count drift: {d.artifact_id} records {d.recorded}, uploads hold {d.actual}"
         for d in report.drift
     ]
+    if report.temporary:
+        lines.append(
+            f"stale temporary uploads (a worker stopped mid-upload; 'orchard gc' removes "
+            f"them): {report.temporary}, {human_bytes(report.temporary_bytes)}"
+        )
     lines += [f"quarantined: {sha}" for sha in report.quarantined]
     lines += [f"recounted: {sha}" for sha in report.recounted]
     status = "no problems" if not report.problems else f"{report.problems} problem(s)"

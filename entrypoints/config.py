@@ -47,6 +47,7 @@ class Settings:
     gc_grace: float = 3600.0
     log_level: str = "info"
     password_cache_seconds: float = 60.0
+    max_json_depth: int = 32  # nesting of a JSON request body (arrays and objects)
 
     @property
     def resolved_database_url(self) -> str:
@@ -120,3 +121,5 @@ def _validate(settings: Settings) -> None:
         raise ValueError("ORCHARD_DOWNLOAD_MODE must be 'proxy' or 'redirect'.")
     if settings.max_upload_size < 1:
         raise ValueError("ORCHARD_MAX_UPLOAD_SIZE must be positive.")
+    if settings.max_json_depth < 2:
+        raise ValueError("ORCHARD_MAX_JSON_DEPTH must be at least 2.")

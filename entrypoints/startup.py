@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 
-from domain.errors import AlreadyExists
+from domain.errors import AlreadyExists, BackendUnavailable
 from domain.services import projects, users
 from entrypoints.bootstrap import Services
 from entrypoints.config import Settings
@@ -27,6 +28,7 @@ def prepare(services: Services, *, announce=print) -> None:
     """Create the admin user on first start and the default index project."""
     ensure_admin(services, announce=announce)
     projects.ensure_project(services.uow(), services.clock, name=services.settings.default_index)
+    sweep_stale_uploads(services, announce=announce)
 
 
 def ensure_admin(services: Services, *, announce=print) -> None:
@@ -50,5 +52,23 @@ def ensure_admin(services: Services, *, announce=print) -> None:
         announce(
             f"Created admin user '{settings.admin_user}' with password: {password}\n"
             "It is shown only once: store it, or set ORCHARD_ADMIN_PASSWORD.",
+            file=sys.stderr,
+        )
+
+
+def sweep_stale_uploads(services: Services, *, announce=print) -> None:
+    """Remove the temporary objects of uploads that a killed worker (or a crashed
+    instance) never finished, once untouched for the gc grace period: an upload still
+    arriving at another instance writes to its object and so is never that old. A blob
+    store that does not answer now only skips the sweep; ``/health`` reports it."""
+    cutoff = services.clock.now() - timedelta(seconds=services.settings.gc_grace)
+    try:
+        removed = services.blobs.sweep_temporary(cutoff)
+    except BackendUnavailable as error:
+        announce(f"Skipped the sweep of stale temporary uploads: {error}", file=sys.stderr)
+        return
+    if removed:
+        announce(
+            f"Removed {removed} stale temporary upload(s) left by a worker stopped mid-upload.",
             file=sys.stderr,
         )

@@ -25,6 +25,8 @@ _KEY_BY_HASH = select(api_keys).where(api_keys.c.key_hash == bindparam("key_hash
 
 class SqlUserRepository(SqlRepository, UserRepository):
     def get(self, username: str) -> User | None:
+        if "\x00" in username:  # from an HTTP Basic header; PostgreSQL cannot compare it
+            return None  # and no username holds one
         row = self._execute(select(users).where(users.c.username == username)).first()
         return rows.user(row) if row else None
 

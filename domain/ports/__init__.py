@@ -11,7 +11,13 @@ package re-exports every port.
 from __future__ import annotations
 
 from domain.model import PackageMetadata
-from domain.ports.blobs import BlobReader, BlobStore, BlobWriter, StagedBlob
+from domain.ports.blobs import (
+    BlobReader,
+    BlobStore,
+    BlobWriter,
+    StagedBlob,
+    TemporaryUsage,
+)
 from domain.ports.metadata import (
     ApiKeyRepository,
     ArtifactRepository,
@@ -45,6 +51,7 @@ __all__ = [
     "SessionRepository",
     "StagedBlob",
     "TagRepository",
+    "TemporaryUsage",
     "UnitOfWork",
     "UploadRepository",
     "UserRepository",

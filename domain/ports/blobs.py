@@ -67,6 +67,15 @@ class BlobReader(abc.ABC):
         """Release the underlying file or connection."""
 
 
+@dataclass(frozen=True)
+class TemporaryUsage:
+    """Temporary upload objects left behind (a worker killed mid-upload): how many, and
+    how many bytes they hold."""
+
+    count: int = 0
+    bytes: int = 0
+
+
 class BlobStore(abc.ABC):
     """Content-addressed storage: a blob's key is the hex SHA-256 of its bytes."""
 
@@ -121,6 +130,12 @@ class BlobStore(abc.ABC):
     def sweep_temporary(self, older_than: datetime) -> int:
         """Delete temporary objects (and aborted multipart uploads) older than that time;
         return how many were removed."""
+
+    @abc.abstractmethod
+    def stale_temporary(self, older_than: datetime) -> TemporaryUsage:
+        """What ``sweep_temporary(older_than)`` would remove, removing nothing: the count
+        and bytes of temporary objects and unfinished multipart uploads last written
+        before that time (for fsck and gc's dry run). Raises ``BackendUnavailable``."""
 
     @abc.abstractmethod
     def presigned_url(

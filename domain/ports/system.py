@@ -30,6 +30,15 @@ class MetadataReader(abc.ABC):
         """
 
     @abc.abstractmethod
+    def read_sdist_metadata(self, file: BinaryIO, filename: str) -> PackageMetadata | None:
+        """The PKG-INFO of a source distribution (``.tar.gz`` or ``.zip``), for the index.
+
+        Raises ``InvalidInput`` with a reason when the file is not the archive its name
+        says (a ``.tar.gz`` that is not gzip, a ``.zip`` that is not a zip), is corrupt, or
+        has no top-level PKG-INFO. None when the archive is too large to look through
+        within the reader's bounds (it is then not refused)."""
+
+    @abc.abstractmethod
     def read_wheel_metadata(self, file: BinaryIO) -> bytes:
         """The METADATA of a wheel, for the index. Raises ``InvalidInput`` with a reason
         when the file is not a zip, has no METADATA, or METADATA is too large once

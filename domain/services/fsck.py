@@ -1,13 +1,15 @@
 """fsck: compare what the blob store holds with what the database says it holds.
 
 Every blob is re-hashed while it streams (bounded memory), so a bit flip on disk or a
-truncated object is found even though its key looks right. Four kinds of problem:
+truncated object is found even though its key looks right. Five kinds of problem:
 
 - missing: an artifact row whose blob is gone (the bytes are lost: re-upload them);
 - corrupt: a blob whose bytes no longer hash to its key;
 - orphan: a blob without a row, older than the grace period (``orchard gc`` removes it;
   a younger one may belong to an upload that is still committing);
-- drift: ``ref_count`` differs from the number of uploads holding the artifact.
+- drift: ``ref_count`` differs from the number of uploads holding the artifact;
+- temporary: uploads a killed worker never finished (a file under ``.tmp/``, an S3
+  multipart upload), untouched for the grace period (``orchard gc`` removes them).
 
 ``repair`` recomputes drifted counts from the uploads and quarantines corrupt blobs so
 they are no longer served. Missing bytes cannot be repaired here.
@@ -42,10 +44,13 @@ class FsckReport:
     drift: list[Drift] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)
     recounted: list[str] = field(default_factory=list)
+    temporary: int = 0
+    temporary_bytes: int = 0
 
     @property
     def problems(self) -> int:
-        return len(self.missing) + len(self.corrupt) + len(self.orphans) + len(self.drift)
+        found = len(self.missing) + len(self.corrupt) + len(self.orphans) + len(self.drift)
+        return found + self.temporary
 
     @property
     def unrepaired(self) -> int:
@@ -83,6 +88,8 @@ def check_store(
     seen = _check_blobs(blobs, known, cutoff, report, progress)
     report.missing = sorted(known - seen)
     report.drift = _find_drift(uow_factory)
+    stale = blobs.stale_temporary(cutoff)
+    report.temporary, report.temporary_bytes = stale.count, stale.bytes
     if repair:
         _repair(uow_factory, blobs, clock, report)
     return report

@@ -26,6 +26,8 @@ class GcReport:
     bytes_freed: int = 0
     orphans: list[str] = field(default_factory=list)
     orphan_bytes: int = 0
+    temporary: int = 0  # stale temporary uploads found (and with apply, swept)
+    temporary_bytes: int = 0
     temporary_removed: int = 0
 
     @property
@@ -65,6 +67,8 @@ def collect_garbage(
         for sha in orphans
         if not apply or _delete_orphan(uow_factory(), blobs, sha, cutoff, clock.now())
     ]
+    stale = blobs.stale_temporary(cutoff)  # uploads a killed worker never finished
+    report.temporary, report.temporary_bytes = stale.count, stale.bytes
     if apply:
         report.temporary_removed = blobs.sweep_temporary(cutoff)
     return report

@@ -18,7 +18,7 @@ from entrypoints.http.context import request_uow, services
 from entrypoints.http.downloads import send_blob
 from entrypoints.http.metrics import record_upload
 from entrypoints.http.pypi import api as pypi_api
-from entrypoints.http.requests import load_args, load_form, load_json
+from entrypoints.http.requests import load_args, load_form, load_json, single_file
 from entrypoints.http.streaming import claim_staged, drain_body
 
 bp = Blueprint("artifacts", __name__, url_prefix="/api/v1")
@@ -36,7 +36,7 @@ def upload(project: str, package: str) -> Response:
         projects.writable_package(uow, actor, project, package)
     form = load_form(s.UploadForm())
     drain_body()
-    file = request.files.get("file")
+    file = single_file("file")
     if file is None:
         raise Unprocessable("The multipart field 'file' is required.")
     upload_request = validate_upload_fields(

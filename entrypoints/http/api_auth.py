@@ -61,7 +61,7 @@ def list_keys() -> Response:
     return jsonify(items=s.ApiKeyOut(many=True).dump(keys))
 
 
-@bp.delete("/auth/keys/<int:key_id>")
+@bp.delete("/auth/keys/<int(max=9223372036854775807):key_id>")  # past 64 bits: no such key
 def delete_key(key_id: int) -> Response:
     users.delete_api_key(request_uow(), actor=current_principal(), key_id=key_id)
     return Response(status=204)

@@ -12,11 +12,14 @@ from entrypoints.http import (
     api_artifacts,
     api_auth,
     api_projects,
+    body_errors,
     draining,
     health,
+    json_body,
     metrics,
     observability,
     streaming,
+    url_text,
 )
 from entrypoints.http.auth import PasswordCache
 from entrypoints.http.cookie_session import CookieSessions
@@ -44,7 +47,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         settings.password_cache_seconds, services.pepper
     )
     streaming.install(app)
+    json_body.install(app, settings.max_json_depth)  # 400, not a RecursionError
+    url_text.install(app)  # a NUL in the URL is a 400 on PostgreSQL too
     register_error_handlers(app)
+    body_errors.install(app)  # a bad chunk size is a 400, not a 500
     observability.install(app)  # request id, JSON access log, request metrics
     draining.install(app)  # 503 while a SIGTERM'd worker drains
     app.register_blueprint(metrics.bp)  # /metrics

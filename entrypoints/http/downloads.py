@@ -40,7 +40,7 @@ def send_blob(
 ) -> Response:
     """A 200, 206, 304 or 416 response for GET and HEAD of the artifact."""
     headers = {**artifact_headers(artifact, filename), **(extra_headers or {})}
-    if request.if_none_match.contains(artifact.id):
+    if request.if_none_match.contains_weak(artifact.id):
         return Response(status=304, headers=headers)
     start, end, status = _range(artifact.size)
     if status == 416:

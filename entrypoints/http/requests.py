@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import request
 from marshmallow import Schema, ValidationError
+from werkzeug.datastructures import FileStorage
 
 from domain.errors import InvalidInput, Unprocessable
 
@@ -17,11 +18,28 @@ def load_json(schema: Schema) -> dict:
 
 
 def load_args(schema: Schema) -> dict:
-    return _load(schema, request.args.to_dict())
+    """The query string loaded by ``schema``; 400 for a value out of range or malformed
+    (``?page=`` past 64 bits, a NUL in ``search``): the URL itself is wrong."""
+    try:
+        return schema.load(request.args.to_dict())
+    except ValidationError as error:
+        raise InvalidInput(_sentence(error.messages)) from None
 
 
 def load_form(schema: Schema) -> dict:
     return _load(schema, request.form.to_dict())
+
+
+def single_file(field: str) -> FileStorage | None:
+    """The one file part named ``field``, or None. Two are ambiguous (storing either would
+    be a guess about what the client meant), so they are refused and neither is kept:
+    the unclaimed staging objects are aborted at teardown."""
+    parts = request.files.getlist(field)
+    if len(parts) > 1:
+        raise InvalidInput(
+            f"The upload has {len(parts)} '{field}' parts; send exactly one. Nothing was stored."
+        )
+    return parts[0] if parts else None
 
 
 def _load(schema: Schema, data: dict) -> dict:

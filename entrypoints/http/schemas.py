@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+import unicodedata
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 
 class _In(Schema):
@@ -93,10 +95,26 @@ class PackageOut(Schema):
     created_at = fields.DateTime()
 
 
+# The offset (page - 1) * limit must fit the databases' 64-bit integers; a billion pages
+# of a thousand items is far beyond any listing and far inside that.
+MAX_PAGE = 1_000_000_000
+MAX_SEARCH = 200
+
+
+def _printable(value: str) -> None:
+    """Names never hold control characters, so a search with one (NUL truncated the
+    pattern on SQLite and matched everything) is a client mistake, refused with a reason."""
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Cs")), None)
+    if bad is not None:
+        raise ValidationError(f"must not contain the control character {bad!r}.")
+
+
 class PageQuery(_In):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=1000))
-    search = fields.String(load_default=None)
+    search = fields.String(
+        load_default=None, validate=[validate.Length(max=MAX_SEARCH), _printable]
+    )
     format = fields.String(load_default=None)
 
 

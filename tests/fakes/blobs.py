@@ -14,7 +14,14 @@ from typing import BinaryIO
 
 from adapters.hashing import MultiHasher
 from domain.errors import BlobNotFound, TooLarge
-from domain.ports import BlobReader, BlobStore, BlobWriter, Clock, StagedBlob
+from domain.ports import (
+    BlobReader,
+    BlobStore,
+    BlobWriter,
+    Clock,
+    StagedBlob,
+    TemporaryUsage,
+)
 from tests.fakes.clock import FakeClock
 
 CHUNK = 64 * 1024
@@ -124,6 +131,10 @@ class FakeBlobStore(BlobStore):
         for token in stale:
             del self.staged[token]
         return len(stale)
+
+    def stale_temporary(self, older_than: datetime) -> TemporaryUsage:
+        stale = [len(data) for data, at in self.staged.values() if at < older_than]
+        return TemporaryUsage(len(stale), sum(stale))
 
     def temporary_count(self) -> int:
         return len(self.staged)

@@ -15,5 +15,8 @@ class FakeMetadataReader(MetadataReader):
     def read(self, file: BinaryIO, filename: str) -> PackageMetadata | None:
         return self.by_filename.get(filename)
 
+    def read_sdist_metadata(self, file: BinaryIO, filename: str) -> PackageMetadata | None:
+        return self.by_filename.get(filename)
+
     def read_wheel_metadata(self, file: BinaryIO) -> bytes:
         raise InvalidInput("The fake reader extracts no wheel metadata.")

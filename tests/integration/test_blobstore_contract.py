@@ -21,7 +21,7 @@ import pytest
 from adapters.blobstore_fs import FilesystemBlobStore
 from adapters.blobstore_s3 import S3BlobStore
 from domain.errors import BackendUnavailable, BlobNotFound, TooLarge
-from domain.ports import BlobStore, StagedBlob
+from domain.ports import BlobStore, StagedBlob, TemporaryUsage
 from tests.fakes.blobs import FakeBlobStore
 from tests.fakes.clock import FakeClock
 
@@ -319,6 +319,33 @@ def test_sweep_removes_only_temporary_objects_older_than_the_cutoff(subject):
     assert subject.temporary_count() == 0
     assert list(store.iter_blobs()) == [kept]
     crashed.abort()  # harmless once swept
+
+
+def wait_for_usage(store: BlobStore, older_than: datetime, at_least: int) -> TemporaryUsage:
+    deadline = time.monotonic() + 30
+    while (usage := store.stale_temporary(older_than)).bytes < at_least:
+        assert time.monotonic() < deadline, f"the store never held {at_least} bytes: {usage}"
+        time.sleep(0.1)
+    return usage
+
+
+def test_stale_temporary_reports_what_the_sweep_removes_and_removes_nothing(subject):
+    store = subject.store
+    kept = put(store, b"promoted")
+    stage(store, b"left behind")  # staged, never promoted nor discarded
+    crashed = store.writer()  # a worker killed mid-upload: never finished nor aborted
+    crashed.write(os.urandom(9 * MIB))  # on S3: a multipart upload holding one 8 MiB part
+    assert store.stale_temporary(subject.now() - timedelta(hours=1)) == TemporaryUsage(0, 0)
+    later = subject.now() + timedelta(hours=1)
+    # S3 holds the whole parts sent (the writer sends them in the background: wait for
+    # the first to land); a file holds every byte written.
+    usage = wait_for_usage(store, later, at_least=len(b"left behind") + 8 * MIB)
+    assert usage.count == 2 and subject.temporary_count() == 2
+    assert usage.bytes <= len(b"left behind") + 9 * MIB
+    assert store.sweep_temporary(later) == usage.count
+    assert store.stale_temporary(later) == TemporaryUsage(0, 0)
+    assert list(store.iter_blobs()) == [kept]
+    crashed.abort()
 
 
 def test_check_passes_on_a_working_store(store):

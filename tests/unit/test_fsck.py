@@ -102,3 +102,18 @@ def test_missing_blobs_cannot_be_repaired_and_keep_the_exit_status(stocked):
     report = fsck(stocked, repair=True)
 
     assert report.missing == [sha] and report.unrepaired == 1
+
+
+def test_stale_temporary_uploads_are_reported_with_their_bytes(stocked):
+    stocked.upload(b"healthy")
+    stocked.stage(b"a worker was killed mid-upload")
+    stocked.clock.advance(minutes=59)
+    stocked.stage(b"still arriving")
+
+    assert fsck(stocked).problems == 0  # nothing is stale yet
+    stocked.clock.advance(minutes=2)
+    report = fsck(stocked, repair=True)
+
+    assert (report.temporary, report.temporary_bytes) == (1, len(b"a worker was killed mid-upload"))
+    assert report.problems == 1 == report.unrepaired  # 'orchard gc' sweeps them, not fsck
+    assert stocked.blobs.temporary_count() == 2

@@ -72,6 +72,24 @@ def test_abandoned_blobs_are_swept_once_older_than_the_grace_period(stocked):
     assert report.temporary_removed == 1 and stocked.blobs.temporary_count() == 0
 
 
+def test_a_dry_run_reports_stale_temporary_uploads_and_removes_none(stocked):
+    stocked.stage(b"a worker was killed mid-upload")
+    stocked.clock.advance(minutes=30)
+    stocked.stage(b"still arriving")
+
+    assert (gc(stocked, apply=False).temporary, stocked.blobs.temporary_count()) == (0, 2)
+    stocked.clock.advance(minutes=31)
+    report = gc(stocked, apply=False)
+
+    assert (report.temporary, report.temporary_bytes, report.temporary_removed) == (
+        1, len(b"a worker was killed mid-upload"), 0
+    )  # fmt: skip
+    assert stocked.blobs.temporary_count() == 2
+    applied = gc(stocked)
+    assert (applied.temporary, applied.temporary_removed) == (1, 1)
+    assert stocked.blobs.temporary_count() == 1
+
+
 def test_garbage_is_kept_until_the_grace_period_has_passed(stocked):
     sha = released(stocked, b"just released")
     stocked.clock.advance(minutes=59)

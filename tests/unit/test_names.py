@@ -152,6 +152,18 @@ def test_filenames_are_kept_as_sent(name):
         ("lone\ud800", "control character '\\ud800'"),
         ("a" * 256, "longer than 255 bytes"),
         ("é" * 128, "longer than 255 bytes"),
+        ("invoice\u202egnp.exe", "bidirectional control character U+202E"),
+        ("a\u202ab", "bidirectional control character U+202A"),
+        ("a\u202bb", "bidirectional control character U+202B"),
+        ("a\u202cb", "bidirectional control character U+202C"),
+        ("a\u202db", "bidirectional control character U+202D"),
+        ("a\u2066b", "bidirectional control character U+2066"),
+        ("a\u2067b", "bidirectional control character U+2067"),
+        ("a\u2068b", "bidirectional control character U+2068"),
+        ("a\u2069b", "bidirectional control character U+2069"),
+        ("a\u200eb", "bidirectional control character U+200E"),
+        ("a\u200fb", "bidirectional control character U+200F"),
+        ("a\u061cb", "bidirectional control character U+061C"),
     ],
 )
 def test_unsafe_filenames_are_refused_with_the_reason(name, reason):
@@ -211,6 +223,14 @@ def test_long_names_are_shortened_in_messages():
             "attachment; filename=\"___.txt\"; filename*=UTF-8''%E6%96%87%E4%BB%B6%E5%90%8D.txt",
         ),
         ("back\\slash", "attachment; filename=\"back_slash\"; filename*=UTF-8''back%5Cslash"),
+        (  # stored before bidi controls were refused: served, never reordered
+            "invoice\u202egnp.exe",
+            'attachment; filename="invoicegnp.exe"',
+        ),
+        (
+            "\u2067数据\u2069.zip",
+            "attachment; filename=\"__.zip\"; filename*=UTF-8''%E6%95%B0%E6%8D%AE.zip",
+        ),
     ],
 )
 def test_content_disposition_is_safe_and_keeps_the_exact_name(filename, expected):

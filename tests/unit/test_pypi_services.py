@@ -3,7 +3,11 @@ ArchiveMetadataReader."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
+import tarfile
+import zipfile
 
 import pytest
 
@@ -236,3 +240,120 @@ def test_an_sdist_without_the_form_field_gets_requires_python_from_its_pkg_info(
     upload(pypi, sdist)
     (file,) = page(pypi).files
     assert (file.filename, file.requires_python) == ("demo-1.0.0.tar.gz", ">=3.10")
+
+
+# ----------------------------------------------------------------- archives pypi.org refuses
+
+
+def sdist_bytes(members: dict[str, bytes], mode: str = "w:gz") -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode=mode) as archive:
+        for name, data in members.items():
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def pkg_info(name: str = "demo", version: str = "1.0.0") -> bytes:
+    return f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n".encode()
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def assert_refused_and_nothing_stored(
+    world: World, path, reason: str, requires_python: str | None = None
+) -> None:
+    version = path.name.removesuffix(".tar.gz").removesuffix(".zip").split("-")[1]
+    with pytest.raises(InvalidInput, match=reason):
+        upload_distribution(
+            world.uow(), world.blobs, world.clock, world.reader, actor=world.admin,
+            upload=DistributionUpload("proj", "demo", version, path.name, {},
+                                      requires_python=requires_python),
+            staged=world.stage(path.read_bytes()),
+        )  # fmt: skip
+    assert world.blobs.blobs == {} and world.blobs.staged == {}
+    with world.uow() as uow:
+        assert uow.packages.find("proj", "demo")[1] is None
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (sdist_bytes({"demo-1.0.0/PKG-INFO": pkg_info()}, mode="w"), "is not gzip-compressed"),
+        (b"just some bytes, not an archive", "is not gzip-compressed"),
+        (gzip.compress(b"gzip, but no tar inside" * 50), "not a readable"),
+        (sdist_bytes({"demo-1.0.0/setup.py": b""}), "has no PKG-INFO"),
+        (sdist_bytes({"demo-1.0.0/PKG-INFO": pkg_info("other")}), "names the project 'other'"),
+        (sdist_bytes({"demo-1.0.0/PKG-INFO": pkg_info(version="2.0")}), "says version '2.0'"),
+    ],
+    ids=[
+        "plain tar",
+        "not an archive",
+        "gzip not tar",
+        "no PKG-INFO",
+        "other name",
+        "other version",
+    ],
+)
+def test_a_tar_gz_sdist_that_is_not_what_its_name_says_is_refused(
+    pypi, tmp_path, content, reason
+) -> None:
+    path = tmp_path / "demo-1.0.0.tar.gz"
+    path.write_bytes(content)
+    assert_refused_and_nothing_stored(pypi, path, reason)
+    assert_refused_and_nothing_stored(pypi, path, reason, requires_python=">=3.8")
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (sdist_bytes({"demo-1.0.0/PKG-INFO": pkg_info()}), "not a readable zip"),
+        (zip_bytes({"demo-1.0.0/setup.py": b""}), "has no PKG-INFO"),
+        (zip_bytes({"demo-1.0.0/PKG-INFO": pkg_info("other")}), "names the project"),
+    ],
+)
+def test_a_zip_sdist_that_is_not_what_its_name_says_is_refused(
+    pypi, tmp_path, content, reason
+) -> None:
+    path = tmp_path / "demo-1.0.0.zip"
+    path.write_bytes(content)
+    assert_refused_and_nothing_stored(pypi, path, reason)
+
+
+def test_an_sdist_whose_pkg_info_agrees_after_normalization_is_stored(pypi, tmp_path) -> None:
+    path = tmp_path / "demo-1.0.0.tar.gz"
+    path.write_bytes(sdist_bytes({"Demo-1.0.0/PKG-INFO": pkg_info("Demo", "1.0")}))
+    assert upload(pypi, path).filename == "demo-1.0.0.tar.gz"
+    zipped = tmp_path / "demo-1.0.1.zip"
+    zipped.write_bytes(zip_bytes({"demo-1.0.1/PKG-INFO": pkg_info("demo", "1.0.1")}))
+    assert upload(pypi, zipped, version="1.0.1").filename == "demo-1.0.1.zip"
+
+
+@pytest.mark.parametrize(
+    ("name", "version", "reason"),
+    [
+        ("other-project", "1.0.0", "names the project 'other-project', but the filename says"),
+        ("demo", "6.6.6", "says version '6.6.6', but the filename says '1.0.0'"),
+    ],
+)
+def test_a_wheel_whose_metadata_names_another_project_or_version_is_refused(
+    pypi, tmp_path, name, version, reason
+) -> None:
+    from tests.integration.pypi.distributions import core_metadata
+
+    wheel = write_wheel(tmp_path, "demo", "1.0.0", metadata=core_metadata(name, version))
+    assert_refused_and_nothing_stored(pypi, wheel, reason)
+
+
+def test_a_wheel_whose_metadata_lacks_a_version_is_refused(pypi, tmp_path) -> None:
+    wheel = write_wheel(
+        tmp_path, "demo", "1.0.0", metadata=b"Metadata-Version: 2.1\nName: demo\n\n"
+    )
+    assert_refused_and_nothing_stored(pypi, wheel, "lacks its Name or Version")

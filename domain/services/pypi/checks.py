@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from packaging.metadata import parse_email
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from domain import names
 from domain.distributions import (
@@ -58,6 +60,42 @@ def check_content(upload: DistributionUpload, checksums: Checksums) -> None:
                 f"The {field} {sent[:128]!r} does not match the uploaded content "
                 f"({actual}): the file was corrupted in transit. Nothing was stored."
             )
+
+
+def check_metadata_matches(
+    parsed: DistributionFile, name: str | None, version: str | None, source: str
+) -> None:
+    """The archive's own metadata must name the project and version its filename does,
+    as pypi.org requires: an index would otherwise list a file under one project that
+    installs as another (pip trusts METADATA once it has downloaded the file)."""
+    if not name or not version:
+        raise InvalidInput(f"The {source} of {parsed.filename!r} lacks its Name or Version.")
+    if canonicalize_name(name) != parsed.name:
+        raise InvalidInput(
+            f"The {source} of {parsed.filename!r} names the project {name[:120]!r}, "
+            f"but the filename says {parsed.name!r}."
+        )
+    try:
+        same = Version(version) == Version(parsed.version)
+    except InvalidVersion:
+        same = False
+    if not same:
+        raise InvalidInput(
+            f"The {source} of {parsed.filename!r} says version {version[:120]!r}, "
+            f"but the filename says {parsed.version!r}."
+        )
+
+
+def check_wheel_metadata(parsed: DistributionFile, core_metadata: bytes) -> None:
+    """``check_metadata_matches`` for a wheel's ``.dist-info/METADATA``."""
+    raw, _unparsed = parse_email(core_metadata)
+    name, version = raw.get("name"), raw.get("version")
+    check_metadata_matches(
+        parsed,
+        name if isinstance(name, str) else None,
+        version if isinstance(version, str) else None,
+        "METADATA",
+    )
 
 
 def requires_python(form_value: str | None, core_metadata: bytes | None) -> str | None:

@@ -36,6 +36,8 @@ from domain.services.pypi.checks import (
     DistributionUpload,
     check_content,
     check_form,
+    check_metadata_matches,
+    check_wheel_metadata,
     requires_python,
 )
 from domain.services.pypi.releases import is_live, repoint_version, require_pypi
@@ -72,9 +74,8 @@ def upload_distribution(
     try:
         parsed = check_form(upload)
         check_content(upload, staged.checksums)
-        core = (
-            _core_metadata(blobs, reader, staged) if parsed.packagetype == "bdist_wheel" else None
-        )
+        core = _wheel_metadata(blobs, reader, staged, parsed)
+        sdist_requires = _sdist_requires_python(blobs, reader, staged, parsed)
         new = Distribution(
             package_id=0,
             filename=upload.filename,
@@ -84,8 +85,7 @@ def upload_distribution(
             created_at=clock.now(),
             packagetype=parsed.packagetype,
             requires_python=requires_python(
-                upload.requires_python
-                or _sdist_requires_python(blobs, reader, staged, parsed, upload.filename),
+                upload.requires_python or sdist_requires,
                 core,
             ),
             core_metadata=core,
@@ -105,24 +105,31 @@ def check_upload_allowed(uow: UnitOfWork, *, actor: Principal | None, project: s
 
 
 def _sdist_requires_python(
-    blobs: BlobStore,
-    reader: MetadataReader,
-    staged: StagedBlob,
-    parsed: DistributionFile,
-    filename: str,
+    blobs: BlobStore, reader: MetadataReader, staged: StagedBlob, parsed: DistributionFile
 ) -> str | None:
-    """An sdist's own PKG-INFO says Requires-Python when the upload form did not (some
+    """An sdist must be the archive its name says and its PKG-INFO must agree with the
+    filename; that PKG-INFO says Requires-Python when the upload form did not (some
     clients send it only in the archive)."""
     if parsed.packagetype != "sdist":
         return None
     with blobs.open_staged(staged) as file:
-        metadata = reader.read(file, filename)
-    return metadata.requires_python if metadata else None
+        metadata = reader.read_sdist_metadata(file, parsed.filename)
+    if metadata is None:
+        return None
+    check_metadata_matches(parsed, metadata.name, metadata.version, "PKG-INFO")
+    return metadata.requires_python
 
 
-def _core_metadata(blobs: BlobStore, reader: MetadataReader, staged: StagedBlob) -> bytes:
+def _wheel_metadata(
+    blobs: BlobStore, reader: MetadataReader, staged: StagedBlob, parsed: DistributionFile
+) -> bytes | None:
+    """A wheel's METADATA, once it names the project and version of the filename."""
+    if parsed.packagetype != "bdist_wheel":
+        return None
     with blobs.open_staged(staged) as file:
-        return reader.read_wheel_metadata(file)
+        core = reader.read_wheel_metadata(file)
+    check_wheel_metadata(parsed, core)
+    return core
 
 
 def _record(

@@ -70,7 +70,7 @@ def _page_response(
 
 
 def _client_has(key: PageKey | RootKey, media: str) -> bool:
-    return request.if_none_match.contains(_etag(key, media))
+    return request.if_none_match.contains_weak(_etag(key, media))
 
 
 def _etag(key: PageKey | RootKey, media: str) -> str:
@@ -80,7 +80,7 @@ def _etag(key: PageKey | RootKey, media: str) -> str:
 
 
 def _conditional(body: bytes, media: str, etag: str) -> Response:
-    if request.if_none_match.contains(etag):
+    if request.if_none_match.contains_weak(etag):
         return _not_modified(etag)
     content_type = f"{media}; charset=utf-8" if media == TEXT_HTML else media
     response = Response(body, content_type=content_type)

@@ -4,11 +4,12 @@ root for the default project and under ``/pypi/<project>/``."""
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import quote
 
 from flask import Blueprint, Response, redirect, request
 from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
-from domain.names import normalize_pypi_name
+from domain.names import normalize_pypi_name, validate_package_name
 from domain.services.pypi import index
 from entrypoints.http.auth import current_principal
 from entrypoints.http.context import request_uow, services
@@ -40,6 +41,7 @@ def root(project: str | None) -> Response:
 def project_page(project: str | None, name: str) -> BaseResponse:
     normalized = normalize_pypi_name(name)
     if normalized != name:  # PEP 503: one URL per project
+        validate_package_name(name, pypi=True)  # 400 for CR/LF and the like, never a Location
         return _redirect_to(name, normalized)
     media = negotiated_media_type()
     actor, owner = current_principal(), project_or_default(project)
@@ -70,12 +72,14 @@ def file(project: str | None, sha256: str, filename: str) -> Response:
 def _redirect_to(name: str, normalized: str) -> BaseResponse:
     base = request.path[: -len(name) - 1] if request.path.endswith(f"{name}/") else "/simple/"
     query = f"?{request.query_string.decode('latin-1')}" if request.query_string else ""
-    return redirect(f"{base}{normalized}/{query}", code=301)
+    # The prefix holds the project segment as decoded from the URL: quoted again, so no
+    # character of it can end the Location header (the name was validated above).
+    return redirect(f"{quote(base)}{normalized}/{query}", code=301)
 
 
 def _metadata_response(body: bytes) -> Response:
     digest = hashlib.sha256(body).hexdigest()
     headers = {"ETag": f'"{digest}"', "Cache-Control": IMMUTABLE, "X-Checksum-SHA256": digest}
-    if request.if_none_match.contains(digest):
+    if request.if_none_match.contains_weak(digest):
         return Response(status=304, headers=headers)
     return Response(body, headers=headers, content_type="text/plain; charset=utf-8")

@@ -14,6 +14,7 @@ from entrypoints.http.context import request_uow, services
 from entrypoints.http.metrics import record_upload
 from entrypoints.http.pypi import problems
 from entrypoints.http.pypi.routing import index_route, project_or_default
+from entrypoints.http.requests import single_file
 from entrypoints.http.streaming import claim_staged, drain_body
 
 bp = Blueprint("pypi_upload", __name__)
@@ -26,7 +27,7 @@ def upload(project: str | None) -> Response:
     svc = services()
     project, actor = project_or_default(project), current_principal()
     check_upload_allowed(request_uow(), actor=actor, project=project)  # before reading the body
-    form, content = request.form, request.files.get("content")
+    form, content = request.form, single_file("content")
     drain_body()
     distribution, part = _distribution_upload(project, form, content)
     result = upload_distribution(

@@ -76,3 +76,13 @@ def test_login_sessions_are_found_ended_and_expire(uow: UnitOfWork) -> None:
         uow.commit()
     with uow:
         assert uow.sessions.get("live") is None
+
+
+def test_a_username_with_a_nul_is_not_found_on_every_backend(uow: UnitOfWork) -> None:
+    # HTTP Basic carries any bytes; PostgreSQL cannot compare text holding NUL (a 500).
+    with uow:
+        uow.users.add(User("alice", "h1", created_at=T0))
+        uow.commit()
+    with uow:
+        assert uow.users.get("alice\x00") is None and uow.users.get("\x00") is None
+        assert uow.users.get("alice") is not None
