@@ -69,7 +69,7 @@ def bootstrap(settings: Settings, **overrides: object) -> Services:
     """Wire the adapters the settings name; ``overrides`` replace any of them."""
     from adapters.clock import SystemClock
     from adapters.package_metadata import ArchiveMetadataReader
-    from adapters.passwords import Argon2PasswordHasher
+    from adapters.passwords import Argon2PasswordHasher, RememberingPasswordHasher
 
     parts: dict[str, object] = {
         "settings": settings,
@@ -80,7 +80,9 @@ def bootstrap(settings: Settings, **overrides: object) -> Services:
         "blobs": lambda: BLOB_STORES[settings.blob_store](settings),
         "clock": SystemClock,
         "reader": ArchiveMetadataReader,
-        "hasher": Argon2PasswordHasher,
+        "hasher": lambda: RememberingPasswordHasher(
+            Argon2PasswordHasher(), settings.password_cache_seconds
+        ),
     }
     for name, build in builders.items():
         parts[name] = overrides[name] if name in overrides else build()

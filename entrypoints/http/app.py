@@ -18,7 +18,6 @@ from entrypoints.http import (
     observability,
     streaming,
 )
-from entrypoints.http.auth import PasswordCache
 from entrypoints.http.cookie_session import CookieSessions
 from entrypoints.http.errors import register_error_handlers
 from entrypoints.http.openapi import build_spec
@@ -40,9 +39,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.session_interface = CookieSessions()
     app.extensions["orchard"] = services
-    app.extensions["orchard.password_cache"] = PasswordCache(
-        settings.password_cache_seconds, services.pepper
-    )
     streaming.install(app)
     register_error_handlers(app)
     observability.install(app)  # request id, JSON access log, request metrics

@@ -1,18 +1,15 @@
 """Who is calling: session cookie, ``Authorization: Bearer <key>``, or HTTP Basic.
 
 Basic accepts a user's password or the username ``__token__`` with an API key (what
-twine, uv and pip send). Verified passwords are remembered per process for a short time
-so a twine upload of many files pays the slow hash once, not per file.
+twine, uv and pip send). Every request reads the user row afresh, so a deleted user, a
+changed password or a revoked admin flag counts from the next request on; only the
+password hash's verification is remembered (``adapters.passwords``).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
-import threading
-import time
 
 from flask import g, request, session
 
@@ -20,31 +17,6 @@ from domain.access import Principal
 from domain.errors import Unauthenticated
 from domain.services import sessions, users
 from entrypoints.http.context import request_uow, services
-
-
-class PasswordCache:
-    """Remembers (username, password) pairs that verified, for ``ttl`` seconds."""
-
-    def __init__(self, ttl: float, pepper: bytes, size: int = 1024) -> None:
-        self._ttl, self._pepper, self._size = ttl, pepper, size
-        self._entries: dict[str, tuple[float, Principal]] = {}
-        self._lock = threading.Lock()
-
-    def _key(self, username: str, password: str) -> str:
-        return hmac.new(
-            self._pepper, f"{username}\0{password}".encode(), hashlib.sha256
-        ).hexdigest()
-
-    def get(self, username: str, password: str) -> Principal | None:
-        with self._lock:
-            entry = self._entries.get(self._key(username, password))
-        return entry[1] if entry and entry[0] > time.monotonic() else None
-
-    def put(self, username: str, password: str, principal: Principal) -> None:
-        with self._lock:
-            if len(self._entries) >= self._size:
-                self._entries.clear()
-            self._entries[self._key(username, password)] = (time.monotonic() + self._ttl, principal)
 
 
 def current_principal() -> Principal | None:
@@ -74,15 +46,9 @@ def _by_key(secret: str) -> Principal:
 
 def by_password(username: str, password: str) -> Principal:
     svc = services()
-    cache: PasswordCache = svc_cache()
-    cached = cache.get(username, password)
-    if cached is not None:
-        return cached
-    principal = users.authenticate_password(
+    return users.authenticate_password(
         request_uow(), svc.hasher, username=username, password=password
     )
-    cache.put(username, password, principal)
-    return principal
 
 
 def _by_session() -> Principal | None:
@@ -105,9 +71,3 @@ def _basic(value: str) -> tuple[str, str]:
     if not sep:
         raise Unauthenticated("Malformed Basic credentials.")
     return username, password
-
-
-def svc_cache() -> PasswordCache:
-    from flask import current_app
-
-    return current_app.extensions["orchard.password_cache"]
