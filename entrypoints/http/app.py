@@ -12,6 +12,7 @@ from entrypoints.http import (
     api_artifacts,
     api_auth,
     api_projects,
+    cross_origin,
     draining,
     health,
     metrics,
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     register_error_handlers(app)
     observability.install(app)  # request id, JSON access log, request metrics
     draining.install(app)  # 503 while a SIGTERM'd worker drains
+    cross_origin.install(app)  # 403 for cookie-authenticated cross-origin writes
     app.register_blueprint(metrics.bp)  # /metrics
     for blueprint in (health.bp, api_auth.bp, api_projects.bp, api_artifacts.bp, *pypi_blueprints):
         app.register_blueprint(blueprint)
