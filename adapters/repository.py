@@ -15,6 +15,7 @@ from adapters.sql.accounts import (
 )
 from adapters.sql.artifacts import SqlArtifactRepository, SqlUploadRepository
 from adapters.sql.distributions import SqlDistributionRepository
+from adapters.sql.login_failures import SqlLoginFailureRepository
 from adapters.sql.projects import SqlPackageRepository, SqlProjectRepository
 from adapters.sql.references import SqlTagRepository, SqlVersionRepository
 
@@ -22,6 +23,7 @@ __all__ = [
     "SqlApiKeyRepository",
     "SqlArtifactRepository",
     "SqlDistributionRepository",
+    "SqlLoginFailureRepository",
     "SqlMembershipRepository",
     "SqlPackageRepository",
     "SqlProjectRepository",

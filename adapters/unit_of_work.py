@@ -20,6 +20,7 @@ from adapters.repository import (
     SqlApiKeyRepository,
     SqlArtifactRepository,
     SqlDistributionRepository,
+    SqlLoginFailureRepository,
     SqlMembershipRepository,
     SqlPackageRepository,
     SqlProjectRepository,
@@ -97,6 +98,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.api_keys = SqlApiKeyRepository(connection)
         self.members = SqlMembershipRepository(connection)
         self.sessions = SqlSessionRepository(connection)
+        self.login_failures = SqlLoginFailureRepository(connection)
 
     def __exit__(self, *exc_info: object) -> None:
         connection, self._connection = self._connection, None

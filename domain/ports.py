@@ -8,7 +8,7 @@ errors named in the docstrings (``BlobNotFound``, ``BackendUnavailable``, ...).
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
@@ -18,6 +18,7 @@ from domain.model import (
     Artifact,
     Checksums,
     Distribution,
+    LoginFailures,
     LoginSession,
     Membership,
     Package,
@@ -520,6 +521,34 @@ class SessionRepository(abc.ABC):
         """Remove sessions that expired before that time; return how many."""
 
 
+class LoginFailureRepository(abc.ABC):
+    """Failed password attempts per throttling key, shared by every worker and instance."""
+
+    @abc.abstractmethod
+    def get_many(self, key_hashes: Sequence[str]) -> list[LoginFailures]:
+        """The records of those keys that exist."""
+
+    @abc.abstractmethod
+    def add_failure(self, key_hash: str, at: datetime, restart_before: datetime) -> int:
+        """Count one more failure under the key at ``at``; return the count. When the
+        key's last failure and its lockout both ended before ``restart_before``, the
+        count starts again at 1 and the lockout is lifted. Atomic: failures recorded at
+        once by several processes each count."""
+
+    @abc.abstractmethod
+    def block(self, key_hash: str, until: datetime) -> None:
+        """Lock the (existing) key out until that time."""
+
+    @abc.abstractmethod
+    def clear(self, key_hash: str) -> None:
+        """Forget the key's failures (a successful login)."""
+
+    @abc.abstractmethod
+    def delete_stale(self, before: datetime) -> int:
+        """Forget keys whose last failure and lockout both ended before that time;
+        return how many."""
+
+
 class MembershipRepository(abc.ABC):
     @abc.abstractmethod
     def get(self, project_id: int, user_id: int) -> Membership | None:
@@ -556,6 +585,7 @@ class UnitOfWork(abc.ABC):
     api_keys: ApiKeyRepository
     members: MembershipRepository
     sessions: SessionRepository
+    login_failures: LoginFailureRepository
 
     def __enter__(self) -> UnitOfWork:
         return self

@@ -19,6 +19,7 @@ from entrypoints.http import (
     observability,
     streaming,
 )
+from entrypoints.http.auth import Throttling
 from entrypoints.http.cookie_session import CookieSessions
 from entrypoints.http.errors import register_error_handlers
 from entrypoints.http.openapi import build_spec
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.session_interface = CookieSessions()
     app.extensions["orchard"] = services
+    app.extensions["orchard.throttling"] = Throttling.from_settings(settings)
     streaming.install(app)
     register_error_handlers(app)
     observability.install(app)  # request id, JSON access log, request metrics

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
 
-from flask import g, request, session
+from flask import current_app, g, request, session
 
 from domain.access import Principal
-from domain.errors import Unauthenticated
-from domain.services import sessions, users
+from domain.errors import TooManyAttempts, Unauthenticated
+from domain.services import login_throttle, sessions, users
+from entrypoints.config import Settings
+from entrypoints.http.client_address import Networks, client_address
 from entrypoints.http.context import request_uow, services
+
+log = logging.getLogger("orchard.security")
 
 
 def current_principal() -> Principal | None:
@@ -45,10 +52,42 @@ def _by_key(secret: str) -> Principal:
 
 
 def by_password(username: str, password: str) -> Principal:
+    """Session login and HTTP Basic with a password: throttled per username and client
+    address (``domain.services.login_throttle``); each refusal is logged."""
     svc = services()
-    return users.authenticate_password(
-        request_uow(), svc.hasher, username=username, password=password
-    )
+    throttling: Throttling = current_app.extensions["orchard.throttling"]
+    attempt = login_throttle.Attempt(username, client_address(request, throttling.proxies))
+    try:
+        return login_throttle.login(
+            svc.uow(read_only=True), svc.uow(), svc.hasher, svc.clock, throttling.policy,
+            attempt=attempt, password=password,
+        )  # fmt: skip
+    except TooManyAttempts as refused:
+        log.warning(
+            "throttled a login: user %r from %s, %s %s, retry after %d s",
+            username[:64], attempt.address, request.method, request.path[:200],
+            refused.retry_after,
+        )  # fmt: skip
+        raise
+
+
+@dataclass(frozen=True)
+class Throttling:
+    """What ``by_password`` needs from the settings, read once per app."""
+
+    policy: login_throttle.ThrottlePolicy
+    proxies: Networks
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Throttling:
+        policy = login_throttle.ThrottlePolicy(
+            failures_per_user=settings.login_failures_per_user,
+            failures_per_address=settings.login_failures_per_address,
+            window=timedelta(seconds=settings.login_failure_window),
+            lockout=timedelta(seconds=settings.login_lockout),
+            max_lockout=timedelta(seconds=settings.login_max_lockout),
+        )
+        return cls(policy, settings.trusted_proxy_networks)
 
 
 def _by_session() -> Principal | None:

@@ -1,0 +1,131 @@
+"""Login throttling: failed password attempts slow down the one who fails.
+
+Failures are counted under two keys: the username together with the client address,
+and the address alone. The first is strict (a few failures, then lockouts that double
+up to a ceiling): an attacker guessing one user's password is slowed, while that user,
+from any other address, is not affected at all. The second is generous, and only stops
+one address from spraying guesses over many usernames; the many users behind one proxy
+or NAT are never throttled for one another's typos. The counts live in the database,
+so every worker and instance sees the same ones.
+
+Attempts refused during a lockout do not count and are not verified (no slow hash is
+spent on them), so a lockout ends when it says it will. A success clears the username
+and address's count. A count starts again once a window has passed since its last
+failure or lockout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from domain.access import Principal
+from domain.errors import TooManyAttempts, Unauthenticated
+from domain.ports import Clock, PasswordHasher, UnitOfWork
+from domain.services.users import authenticate_password
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    """The numbers; a limit of 0 turns that key's throttling off."""
+
+    failures_per_user: int = 5
+    failures_per_address: int = 100
+    window: timedelta = timedelta(minutes=15)
+    lockout: timedelta = timedelta(minutes=1)
+    max_lockout: timedelta = timedelta(minutes=15)
+
+    def lockout_after(self, failures: int, limit: int) -> timedelta | None:
+        """How long a key is locked out after its ``failures``-th failure: ``lockout``
+        at the limit, doubling with each failure past it, at most ``max_lockout``."""
+        if limit <= 0 or failures < limit:
+            return None
+        doublings = min(failures - limit, 32)
+        return min(self.lockout * 2**doublings, self.max_lockout)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Who tries to log in, from where (the client address as the server sees it)."""
+
+    username: str
+    address: str
+
+    @property
+    def user_key(self) -> str:
+        return _key("user", self.username.casefold(), self.address)
+
+    @property
+    def address_key(self) -> str:
+        return _key("address", self.address)
+
+
+def _key(*parts: str) -> str:
+    # Hashed: a username of any length (or bytes) makes a fixed-size key.
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def login(
+    reader: UnitOfWork,
+    writer: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    policy: ThrottlePolicy,
+    *,
+    attempt: Attempt,
+    password: str,
+) -> Principal:
+    """The user whose password this is, unless the attempt is throttled.
+
+    ``reader`` only reads (the check runs on every request with a password, twine's many
+    files included); ``writer`` records failures. Raises ``TooManyAttempts`` during a
+    lockout, ``Unauthenticated`` for a wrong username or password."""
+    earlier = check_allowed(reader, clock, attempt)
+    try:
+        principal = authenticate_password(
+            reader, hasher, username=attempt.username, password=password
+        )
+    except Unauthenticated:
+        record_failure(writer, clock, policy, attempt)
+        raise
+    if earlier:
+        with writer:
+            writer.login_failures.clear(attempt.user_key)
+            writer.commit()
+    return principal
+
+
+def check_allowed(uow: UnitOfWork, clock: Clock, attempt: Attempt) -> bool:
+    """Raise ``TooManyAttempts`` while either key is locked out; else say whether the
+    username and address have failures on record (a success then clears them)."""
+    now = clock.now()
+    with uow:
+        records = uow.login_failures.get_many([attempt.user_key, attempt.address_key])
+    blocked = [r.blocked_until for r in records if r.blocked_until and r.blocked_until > now]
+    if blocked:
+        retry_after = max(1, math.ceil((max(blocked) - now).total_seconds()))
+        raise TooManyAttempts(
+            f"Too many failed logins: try again in {retry_after} seconds.",
+            retry_after=retry_after,
+        )
+    return any(record.key_hash == attempt.user_key for record in records)
+
+
+def record_failure(uow: UnitOfWork, clock: Clock, policy: ThrottlePolicy, attempt: Attempt) -> None:
+    """Count a failed attempt under both keys and lock out whichever reached its limit."""
+    now = clock.now()
+    restart_before = now - policy.window
+    limits = ((attempt.user_key, policy.failures_per_user),
+              (attempt.address_key, policy.failures_per_address))  # fmt: skip
+    with uow:
+        for key, limit in limits:
+            if limit <= 0:
+                continue
+            failures = uow.login_failures.add_failure(key, now, restart_before)
+            lockout = policy.lockout_after(failures, limit)
+            if lockout is not None:
+                uow.login_failures.block(key, now + lockout)
+        uow.login_failures.delete_stale(restart_before)
+        uow.commit()
