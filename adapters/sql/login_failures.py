@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import CursorResult, and_, case, delete, func, or_, select, update
 
 from adapters.orm import login_failures as table
 from adapters.sql.base import SqlRepository
@@ -52,4 +52,5 @@ class SqlLoginFailureRepository(SqlRepository, LoginFailureRepository):
                 or_(table.c.blocked_until.is_(None), table.c.blocked_until < before),
             )
         )
-        return self._execute(statement).rowcount
+        deleted = self._execute(statement)
+        return deleted.rowcount if isinstance(deleted, CursorResult) else 0
