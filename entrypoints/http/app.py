@@ -19,7 +19,8 @@ from entrypoints.http import (
     observability,
     streaming,
 )
-from entrypoints.http.auth import Throttling
+from entrypoints.http.auth import THROTTLE_POLICY, throttle_policy
+from entrypoints.http.client_address import TRUSTED_PROXIES
 from entrypoints.http.cookie_session import CookieSessions
 from entrypoints.http.errors import register_error_handlers
 from entrypoints.http.openapi import build_spec
@@ -41,7 +42,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.session_interface = CookieSessions()
     app.extensions["orchard"] = services
-    app.extensions["orchard.throttling"] = Throttling.from_settings(settings)
+    app.extensions[THROTTLE_POLICY] = throttle_policy(settings)
+    app.extensions[TRUSTED_PROXIES] = settings.trusted_proxy_networks
     streaming.install(app)
     register_error_handlers(app)
     observability.install(app)  # request id, JSON access log, request metrics

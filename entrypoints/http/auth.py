@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, g, request, session
@@ -20,7 +19,7 @@ from domain.access import Principal
 from domain.errors import TooManyAttempts, Unauthenticated
 from domain.services import login_throttle, sessions, users
 from entrypoints.config import Settings
-from entrypoints.http.client_address import Networks, client_address
+from entrypoints.http.client_address import client_address, trusted_proxies
 from entrypoints.http.context import request_uow, services
 
 log = logging.getLogger("orchard.security")
@@ -55,39 +54,35 @@ def by_password(username: str, password: str) -> Principal:
     """Session login and HTTP Basic with a password: throttled per username and client
     address (``domain.services.login_throttle``); each refusal is logged."""
     svc = services()
-    throttling: Throttling = current_app.extensions["orchard.throttling"]
-    attempt = login_throttle.Attempt(username, client_address(request, throttling.proxies))
+    policy: login_throttle.ThrottlePolicy = current_app.extensions[THROTTLE_POLICY]
+    attempt = login_throttle.Attempt(username, client_address(request, trusted_proxies()))
     try:
         return login_throttle.login(
-            svc.uow(read_only=True), svc.uow(), svc.hasher, svc.clock, throttling.policy,
+            svc.uow(read_only=True), svc.uow(), svc.hasher, svc.clock, policy,
             attempt=attempt, password=password,
         )  # fmt: skip
     except TooManyAttempts as refused:
+        # %r: the username and path are the client's, and must not break the log line.
         log.warning(
-            "throttled a login: user %r from %s, %s %s, retry after %d s",
+            "throttled a login: user %r from %s, %s %r, retry after %d s",
             username[:64], attempt.address, request.method, request.path[:200],
             refused.retry_after,
         )  # fmt: skip
         raise
 
 
-@dataclass(frozen=True)
-class Throttling:
-    """What ``by_password`` needs from the settings, read once per app."""
+THROTTLE_POLICY = "orchard.throttle_policy"
 
-    policy: login_throttle.ThrottlePolicy
-    proxies: Networks
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Throttling:
-        policy = login_throttle.ThrottlePolicy(
-            failures_per_user=settings.login_failures_per_user,
-            failures_per_address=settings.login_failures_per_address,
-            window=timedelta(seconds=settings.login_failure_window),
-            lockout=timedelta(seconds=settings.login_lockout),
-            max_lockout=timedelta(seconds=settings.login_max_lockout),
-        )
-        return cls(policy, settings.trusted_proxy_networks)
+def throttle_policy(settings: Settings) -> login_throttle.ThrottlePolicy:
+    """The login-throttling numbers of the settings (read once, by the app factory)."""
+    return login_throttle.ThrottlePolicy(
+        failures_per_user=settings.login_failures_per_user,
+        failures_per_address=settings.login_failures_per_address,
+        window=timedelta(seconds=settings.login_failure_window),
+        lockout=timedelta(seconds=settings.login_lockout),
+        max_lockout=timedelta(seconds=settings.login_max_lockout),
+    )
 
 
 def _by_session() -> Principal | None:

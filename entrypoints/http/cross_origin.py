@@ -7,7 +7,8 @@ current browsers) and ``Origin`` (on every cross-origin request, and on same-ori
 that are not GET or HEAD). OWASP's Fetch Metadata and origin-verification defences read
 those: a state-changing request carrying the session cookie is refused when
 ``Sec-Fetch-Site`` says anything but ``same-origin`` or ``none`` (the user typed it), or,
-from a browser that sends no ``Sec-Fetch-Site``, when ``Origin`` is not this server.
+from a browser that sends no ``Sec-Fetch-Site``, when ``Origin`` is not this server
+(its scheme as a trusted proxy reports it, ``ORCHARD_TRUSTED_PROXIES``).
 
 Clients that are not browsers (the seed suite, scripts) send neither header and are
 unaffected, and so are requests that carry ``Authorization``: Basic and Bearer
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Request, request
 
 from domain.errors import Forbidden
+from entrypoints.http.client_address import client_scheme, trusted_proxies
 from entrypoints.http.context import SAFE_METHODS
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -51,7 +53,8 @@ def cross_origin_reason(req: Request) -> str | None:
             return None
         return f"the browser sent it from another origin (Sec-Fetch-Site: {fetch_site[:20]})"
     origin = req.headers.get("Origin")
-    if origin is not None and _origin_of(origin) != _origin_of(f"{req.scheme}://{req.host}"):
+    server = f"{client_scheme(req, trusted_proxies())}://{req.host}"
+    if origin is not None and _origin_of(origin) != _origin_of(server):
         return f"it came from {origin[:100]!r}, not from this server"
     return None
 

@@ -73,3 +73,24 @@ def test_reads_and_other_credentials_are_not_checked(web, browser):
     assert create(browser, "with-basic", with_basic).status_code == 200
     anonymous = web.client()
     assert create(anonymous, "anonymous", cross).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("trusted", "peer", "expected"),
+    [
+        ("127.0.0.1", "127.0.0.1", 200),  # the TLS proxy says the client used https
+        ("", "127.0.0.1", 403),  # nobody trusted: the header means nothing
+        ("10.0.0.0/8", "127.0.0.1", 403),  # the peer is not a trusted proxy
+    ],
+)
+def test_behind_a_trusted_tls_proxy_the_origin_is_compared_with_https(
+    tmp_path, trusted, peer, expected
+):
+    web = FakeWeb(tmp_path, trusted_proxies=trusted)
+    web.add_user("root", "root-password", admin=True)
+    client = web.client()
+    login = {"username": "root", "password": "root-password"}
+    assert client.post("/api/v1/auth/login", json=login).status_code == 200
+    headers = {"Origin": "https://localhost", "X-Forwarded-Proto": "https"}
+    response = create(client, "proxied", headers, environ_base={"REMOTE_ADDR": peer})
+    assert response.status_code == expected
