@@ -540,6 +540,13 @@ class LoginFailureRepository(abc.ABC):
         """Lock the (existing) key out until that time."""
 
     @abc.abstractmethod
+    def claim(self, key_hash: str, at: datetime, blocked_until: datetime) -> int | None:
+        """Count a failure in advance (at ``at``) and lock the key out until
+        ``blocked_until``, unless the key is absent or locked out at ``at``; return the
+        new count, or None. Of attempts claiming at once exactly one wins, and the others
+        find its lockout."""
+
+    @abc.abstractmethod
     def clear(self, key_hash: str) -> None:
         """Forget the key's failures (a successful login)."""
 

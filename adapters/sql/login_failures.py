@@ -42,6 +42,20 @@ class SqlLoginFailureRepository(SqlRepository, LoginFailureRepository):
     def block(self, key_hash: str, until: datetime) -> None:
         self._execute(update(table).where(table.c.key_hash == key_hash).values(blocked_until=until))
 
+    def claim(self, key_hash: str, at: datetime, blocked_until: datetime) -> int | None:
+        # One UPDATE: PostgreSQL re-reads the row after a concurrent claim commits (and
+        # finds its lockout); SQLite runs one writer at a time.
+        statement = (
+            update(table)
+            .where(
+                table.c.key_hash == key_hash,
+                or_(table.c.blocked_until.is_(None), table.c.blocked_until <= at),
+            )
+            .values(failures=table.c.failures + 1, last_failure_at=at, blocked_until=blocked_until)
+            .returning(table.c.failures)
+        )
+        return self._execute(statement).scalar()
+
     def clear(self, key_hash: str) -> None:
         self._execute(delete(table).where(table.c.key_hash == key_hash))
 

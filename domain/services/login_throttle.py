@@ -9,9 +9,10 @@ or NAT are never throttled for one another's typos. The counts live in the datab
 so every worker and instance sees the same ones.
 
 Attempts refused during a lockout do not count and are not verified (no slow hash is
-spent on them), so a lockout ends when it says it will. A success clears the username
-and address's count. A count starts again once a window has passed since its last
-failure or lockout.
+spent on them), so a lockout ends when it says it will. Once a key has reached its
+limit, each further attempt is counted, and locks the key again, before it is verified,
+so guesses sent in parallel gain nothing. A success clears the username and address's
+count. A count starts again once a window has passed since its last failure or lockout.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import timedelta
 
 from domain.access import Principal
 from domain.errors import TooManyAttempts, Unauthenticated
+from domain.model import LoginFailures
 from domain.ports import Clock, PasswordHasher, UnitOfWork
 from domain.services.users import authenticate_password
 
@@ -82,24 +84,27 @@ def login(
     ``reader`` only reads (the check runs on every request with a password, twine's many
     files included); ``writer`` records failures. Raises ``TooManyAttempts`` during a
     lockout, ``Unauthenticated`` for a wrong username or password."""
-    earlier = check_allowed(reader, clock, attempt)
+    record = check_allowed(reader, clock, attempt)
+    claimed = record is not None and _claim_on_probation(
+        reader, writer, clock, policy, attempt, record
+    )
     try:
         principal = authenticate_password(
             reader, hasher, username=attempt.username, password=password
         )
     except Unauthenticated:
-        record_failure(writer, clock, policy, attempt)
+        record_failure(writer, clock, policy, attempt, user_counted=claimed)
         raise
-    if earlier:
+    if record is not None:
         with writer:
             writer.login_failures.clear(attempt.user_key)
             writer.commit()
     return principal
 
 
-def check_allowed(uow: UnitOfWork, clock: Clock, attempt: Attempt) -> bool:
-    """Raise ``TooManyAttempts`` while either key is locked out; else say whether the
-    username and address have failures on record (a success then clears them)."""
+def check_allowed(uow: UnitOfWork, clock: Clock, attempt: Attempt) -> LoginFailures | None:
+    """Raise ``TooManyAttempts`` while either key is locked out; else the username and
+    address's record of failures, if any (a success then clears it)."""
     now = clock.now()
     with uow:
         records = uow.login_failures.get_many([attempt.user_key, attempt.address_key])
@@ -110,15 +115,51 @@ def check_allowed(uow: UnitOfWork, clock: Clock, attempt: Attempt) -> bool:
             f"Too many failed logins: try again in {retry_after} seconds.",
             retry_after=retry_after,
         )
-    return any(record.key_hash == attempt.user_key for record in records)
+    return next((r for r in records if r.key_hash == attempt.user_key), None)
 
 
-def record_failure(uow: UnitOfWork, clock: Clock, policy: ThrottlePolicy, attempt: Attempt) -> None:
-    """Count a failed attempt under both keys and lock out whichever reached its limit."""
+def _claim_on_probation(
+    reader: UnitOfWork,
+    writer: UnitOfWork,
+    clock: Clock,
+    policy: ThrottlePolicy,
+    attempt: Attempt,
+    record: LoginFailures,
+) -> bool:
+    """Once the username and address reached their limit (within the window), count the
+    attempt and lock the key again before verifying it: attempts that arrive together
+    then get one verification between them, not one each. (Below the limit attempts are
+    verified first and counted when they fail, so honest parallel requests, uv fetching
+    from a private index, never race each other into a lockout.) Whether it claimed."""
+    now, limit = clock.now(), policy.failures_per_user
+    if limit <= 0 or record.failures < limit:
+        return False
+    if (record.blocked_until or record.last_failure_at) < now - policy.window:
+        return False  # stale: the count starts again, as for a new key
+    lockout = policy.lockout_after(record.failures + 1, limit) or policy.lockout
+    with writer:
+        claimed = writer.login_failures.claim(attempt.user_key, now, now + lockout)
+        writer.commit()
+    if claimed is None:
+        check_allowed(reader, clock, attempt)  # another attempt claimed first: its lockout
+    return claimed is not None
+
+
+def record_failure(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: ThrottlePolicy,
+    attempt: Attempt,
+    *,
+    user_counted: bool = False,
+) -> None:
+    """Count a failed attempt under both keys (the username and address's already, if it
+    was claimed) and lock out whichever reached its limit."""
     now = clock.now()
     restart_before = now - policy.window
-    limits = ((attempt.user_key, policy.failures_per_user),
-              (attempt.address_key, policy.failures_per_address))  # fmt: skip
+    limits = [(attempt.address_key, policy.failures_per_address)]
+    if not user_counted:
+        limits.insert(0, (attempt.user_key, policy.failures_per_user))
     with uow:
         for key, limit in limits:
             if limit <= 0:

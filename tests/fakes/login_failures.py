@@ -28,6 +28,14 @@ class FakeLoginFailureRepository(FakeRepository, ports.LoginFailureRepository):
     def block(self, key_hash: str, until: datetime) -> None:
         self._db.login_failures[key_hash].blocked_until = until
 
+    def claim(self, key_hash: str, at: datetime, blocked_until: datetime) -> int | None:
+        record = self._db.login_failures.get(key_hash)
+        if record is None or (record.blocked_until is not None and record.blocked_until > at):
+            return None
+        record.failures += 1
+        record.last_failure_at, record.blocked_until = at, blocked_until
+        return record.failures
+
     def clear(self, key_hash: str) -> None:
         self._db.login_failures.pop(key_hash, None)
 

@@ -4,14 +4,20 @@ and per address alone (generously), on the session login and on HTTP Basic alike
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from werkzeug.test import EnvironBuilder
 
-from domain.services.login_throttle import ThrottlePolicy
+from domain.errors import TooManyAttempts, Unauthenticated
+from domain.services import login_throttle, users
+from domain.services.login_throttle import Attempt, ThrottlePolicy
 from entrypoints.config import Settings
 from entrypoints.http.client_address import client_address
+from tests.fakes.clock import FakeClock
+from tests.fakes.credentials import FakePasswordHasher
+from tests.fakes.metadata import FakeDatabase, FakeUnitOfWork
 from tests.fakes.web import FakeWeb, basic
 
 PASSWORD = "alice-password"
@@ -151,3 +157,42 @@ def test_a_bad_trusted_proxy_setting_is_one_clear_sentence():
     with pytest.raises(ValueError, match="ORCHARD_TRUSTED_PROXIES"):
         load_settings({"ORCHARD_TRUSTED_PROXIES": "10.0.0.0/8, proxy.example"})
     assert load_settings({"ORCHARD_TRUSTED_PROXIES": "10.0.0.0/8, ::1"}).trusted_proxy_networks
+
+
+class InterleavingHasher(FakePasswordHasher):
+    """Runs ``during`` while the first verification is under way: another request for
+    the same key arriving at that moment, deterministically."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.during: Callable[[], object] | None = None
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        during, self.during = self.during, None
+        if during is not None:
+            self.outcome = during()
+        return super().verify(password_hash, password)
+
+
+def test_attempts_arriving_together_after_a_lockout_get_one_verification(tmp_path):
+    """Five failures, the lockout passes; two guesses then arrive at once. Only one is
+    verified: the other is refused, so bursts of parallel guesses gain nothing."""
+    db, clock, hasher = FakeDatabase(), FakeClock(), InterleavingHasher()
+    users.add_user(FakeUnitOfWork(db), hasher, clock, username="alice", password=PASSWORD)
+    attempt = Attempt("alice", HERE)
+
+    def guess() -> object:
+        try:
+            return login_throttle.login(
+                FakeUnitOfWork(db), FakeUnitOfWork(db), hasher, clock, ThrottlePolicy(),
+                attempt=attempt, password="wrong-guess",
+            )  # fmt: skip
+        except (Unauthenticated, TooManyAttempts) as error:
+            return error
+
+    for _ in range(5):
+        assert isinstance(guess(), Unauthenticated)
+    clock.advance(seconds=61)
+    hasher.during = guess
+    assert isinstance(guess(), Unauthenticated)
+    assert isinstance(hasher.outcome, TooManyAttempts)

@@ -65,3 +65,35 @@ def test_failures_recorded_at_once_each_count(new_uow: UowFactory) -> None:
     with ThreadPoolExecutor(8) as pool:
         counts = list(pool.map(lambda _: _fail(new_uow(), "k"), range(40)))
     assert sorted(counts) == list(range(1, 41))
+
+
+def test_a_claim_counts_and_locks_unless_locked_or_absent(uow: UnitOfWork) -> None:
+    with uow:
+        assert uow.login_failures.claim("absent", T0, T0 + timedelta(minutes=1)) is None
+        uow.commit()
+    _fail(uow, "k")
+    with uow:
+        assert uow.login_failures.claim("k", T0, T0 + timedelta(minutes=1)) == 2
+        assert uow.login_failures.claim("k", T0 + timedelta(seconds=59), T0) is None
+        assert (
+            uow.login_failures.claim("k", T0 + timedelta(minutes=1), T0 + timedelta(hours=1)) == 3
+        )
+        uow.commit()
+    record = _records(uow, "k")["k"]
+    assert (record.failures, record.blocked_until) == (3, T0 + timedelta(hours=1))
+
+
+@pytest.mark.parametrize("new_uow", ["sqlite", POSTGRES], indirect=True)
+def test_of_claims_made_at_once_exactly_one_wins(new_uow: UowFactory) -> None:
+    _fail(new_uow(), "k")
+
+    def claim(_: int) -> int | None:
+        uow = new_uow()
+        with uow:
+            won = uow.login_failures.claim("k", T0, T0 + timedelta(minutes=1))
+            uow.commit()
+        return won
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(claim, range(24)))
+    assert [r for r in results if r is not None] == [2]
