@@ -26,12 +26,13 @@ def client_address(req: Request, trusted: Networks) -> str:
     peer = req.remote_addr or "unknown"
     if not trusted or not _is_trusted(peer, trusted):
         return peer
-    forwarded = [hop.strip() for hop in ",".join(req.headers.getlist("X-Forwarded-For")).split(",")]
-    hop = peer
-    for hop in reversed([hop for hop in forwarded if hop]):
+    listed = ",".join(req.headers.getlist("X-Forwarded-For")).split(",")
+    client = peer
+    for hop in reversed([hop.strip() for hop in listed if hop.strip()]):
+        client = hop  # vouched for by the trusted hop to its right
         if not _is_trusted(hop, trusted):
-            return _canonical(hop)
-    return _canonical(hop)
+            break
+    return _canonical(client)
 
 
 def client_scheme(req: Request, trusted: Networks) -> str:
