@@ -5,10 +5,22 @@ instances each count (PostgreSQL locks the row; SQLite serializes writers)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import CursorResult, and_, case, delete, func, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from adapters.orm import login_failures as table
 from adapters.sql.base import SqlRepository
@@ -16,12 +28,19 @@ from domain.model import LoginFailures
 from domain.ports import LoginFailureRepository
 
 
+@functools.cache
+def _by_keys(count: int) -> Select:
+    """Read on every request that carries a password: built once per number of keys, with
+    plain bound parameters (an expanding IN would be rendered again on every call)."""
+    return select(table).where(table.c.key_hash.in_([bindparam(f"k{n}") for n in range(count)]))
+
+
 class SqlLoginFailureRepository(SqlRepository, LoginFailureRepository):
     def get_many(self, key_hashes: Sequence[str]) -> list[LoginFailures]:
-        query = select(table).where(table.c.key_hash.in_(list(key_hashes)))
+        params = {f"k{n}": key for n, key in enumerate(key_hashes)}
         return [
             LoginFailures(row.key_hash, row.failures, row.last_failure_at, row.blocked_until)
-            for row in self._execute(query)
+            for row in self._execute(_by_keys(len(params)), params)
         ]
 
     def add_failure(self, key_hash: str, at: datetime, restart_before: datetime) -> int:

@@ -26,7 +26,7 @@ from domain.access import Principal
 from domain.errors import TooManyAttempts, Unauthenticated
 from domain.model import LoginFailures
 from domain.ports import Clock, PasswordHasher, UnitOfWork
-from domain.services.users import authenticate_password
+from domain.services.users import authenticate_password, verify_password
 
 
 @dataclass(frozen=True)
@@ -84,14 +84,17 @@ def login(
     ``reader`` only reads (the check runs on every request with a password, twine's many
     files included); ``writer`` records failures. Raises ``TooManyAttempts`` during a
     lockout, ``Unauthenticated`` for a wrong username or password."""
-    record = check_allowed(reader, clock, attempt)
+    if policy.failures_per_user <= 0 and policy.failures_per_address <= 0:
+        return authenticate_password(reader, hasher, username=attempt.username, password=password)
+    with reader:  # one read for both: this runs on every request with a password
+        records = reader.login_failures.get_many([attempt.user_key, attempt.address_key])
+        user = reader.users.get(attempt.username)
+    record = _allowed(records, clock, attempt)
     claimed = record is not None and _claim_on_probation(
         reader, writer, clock, policy, attempt, record
     )
     try:
-        principal = authenticate_password(
-            reader, hasher, username=attempt.username, password=password
-        )
+        principal = verify_password(hasher, user, password)
     except Unauthenticated:
         record_failure(writer, clock, policy, attempt, user_counted=claimed)
         raise
@@ -105,9 +108,13 @@ def login(
 def check_allowed(uow: UnitOfWork, clock: Clock, attempt: Attempt) -> LoginFailures | None:
     """Raise ``TooManyAttempts`` while either key is locked out; else the username and
     address's record of failures, if any (a success then clears it)."""
-    now = clock.now()
     with uow:
         records = uow.login_failures.get_many([attempt.user_key, attempt.address_key])
+    return _allowed(records, clock, attempt)
+
+
+def _allowed(records: list[LoginFailures], clock: Clock, attempt: Attempt) -> LoginFailures | None:
+    now = clock.now()
     blocked = [r.blocked_until for r in records if r.blocked_until and r.blocked_until > now]
     if blocked:
         retry_after = max(1, math.ceil((max(blocked) - now).total_seconds()))

@@ -119,12 +119,17 @@ def authenticate_password(
     uow: UnitOfWork, hasher: PasswordHasher, *, username: str, password: str
 ) -> Principal:
     """The user whose password this is, read from the database now: who they are and
-    whether they are an administrator come from the row, never from an earlier request.
+    whether they are an administrator come from the row, never from an earlier request."""
+    with uow:
+        user = uow.users.get(username)
+    return verify_password(hasher, user, password)
+
+
+def verify_password(hasher: PasswordHasher, user: User | None, password: str) -> Principal:
+    """``user`` (just read) if the password is theirs, else ``Unauthenticated``.
 
     An unknown username costs the same slow verification as a wrong password (against a
     hash of a random password), so the response time does not tell which names exist."""
-    with uow:
-        user = uow.users.get(username)
     if user is None:
         hasher.verify(_unmatchable_hash(hasher), password)
         raise Unauthenticated("Invalid username or password.")

@@ -196,3 +196,12 @@ def test_attempts_arriving_together_after_a_lockout_get_one_verification(tmp_pat
     hasher.during = guess
     assert isinstance(guess(), Unauthenticated)
     assert isinstance(hasher.outcome, TooManyAttempts)
+
+
+def test_with_both_limits_off_nothing_is_counted_or_refused(tmp_path):
+    web = FakeWeb(tmp_path, login_failures_per_user=0, login_failures_per_address=0)
+    web.add_user("alice", PASSWORD)
+    fail(web, 20)
+    assert login(web, "alice", PASSWORD).status_code == 200
+    with web.uow() as uow:
+        assert uow.state.login_failures == {}
