@@ -23,6 +23,8 @@ import pytest
 
 from tests.factories import create_project, create_user, login, set_member
 from tests.harness.live_server import LiveServer, server_env
+from tests.integration.pypi import clients
+from tests.integration.pypi.distributions import write_wheel
 
 pytestmark = [pytest.mark.concurrent]
 WORKERS = 2
@@ -164,3 +166,16 @@ def test_failed_logins_are_counted_by_every_worker_of_every_instance_together(pa
     # The real user, from anywhere else, is not locked out.
     assert statuses(pair, "GET", "/api/v1/auth/me", auth=(name, password)) == {200}
     assert any("throttled a login" in server.log_text() for server in pair)
+
+
+def test_twine_prints_why_its_upload_is_throttled(pair, admin, tmp_path):
+    name, password = new_name("twiner"), "twiner-password-1"
+    create_user(admin, name, password)
+    for _ in range(5):  # from 127.0.0.1 itself: no X-Forwarded-For
+        assert httpx.post(f"{pair[0].url}/", auth=(name, "wrong-guess")).status_code == 401
+    wheel = write_wheel(tmp_path, "orchard-throttled", "1.0.0")
+    env = clients.client_env(tmp_path / "home")
+    done = clients.twine_upload(env, f"{pair[1].url}/", [wheel], name, password)
+    output = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode != 0
+    assert "429" in output and "Too many failed logins" in output, output
