@@ -42,9 +42,10 @@ class RememberingPasswordHasher(PasswordHasher):
     user row on every request and passes its stored hash in. The stored hash carries its
     own random salt, so a changed password, a deleted user or a new user given the same
     id (and the same password) never brings a remembered pair back into use. Mismatches
-    are never remembered: every wrong guess pays the full hash. Entries are keyed by an
-    HMAC under a key that lives only in this process, so the table holds nothing a
-    memory dump could test passwords against faster than the stored hash itself.
+    are never remembered: every wrong guess pays the full hash. Entries are HMACs under a
+    key that lives only in this process and never reaches a log, a file or a response;
+    no password is kept (whoever can read the process's memory could read passwords as
+    they arrive anyway).
     """
 
     def __init__(self, inner: PasswordHasher, ttl: float, size: int = 1024) -> None:
