@@ -66,6 +66,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Tables whose ids name something a caller holds (a user, a key, a project, a package)
+# never give an id out twice: SQLite's AUTOINCREMENT (PostgreSQL's sequences never
+# reuse). Without it SQLite hands the newest row's id to the next row after a delete.
 def _id() -> Column:
     return Column("id", Integer, primary_key=True, autoincrement=True)
 
@@ -86,6 +89,7 @@ projects = Table(
     Column("updated_at", UTCDateTime, nullable=True),
     Column("created_by", String(255), nullable=True),
     Column("index_serial", Integer, nullable=False, default=0, server_default="0"),
+    sqlite_autoincrement=True,
 )
 
 packages = Table(
@@ -100,6 +104,7 @@ packages = Table(
     Column("updated_at", UTCDateTime, nullable=True),
     Column("serial", Integer, nullable=False, default=0),
     UniqueConstraint("project_id", "name"),
+    sqlite_autoincrement=True,
 )
 
 artifacts = Table(
@@ -200,6 +205,7 @@ users = Table(
     Column("password_hash", String(512), nullable=False),
     Column("is_admin", Boolean, nullable=False, default=False),
     Column("created_at", UTCDateTime, nullable=True),
+    sqlite_autoincrement=True,
 )
 
 api_keys = Table(
@@ -212,6 +218,7 @@ api_keys = Table(
     Column("prefix", String(32), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime, nullable=True),
+    sqlite_autoincrement=True,
 )
 
 
@@ -222,6 +229,16 @@ login_sessions = Table(
     _fk("user_id", "users.id", nullable=False, index=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+# Failed password attempts per throttling key (``domain.services.login_throttle``).
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UTCDateTime, nullable=False, index=True),
+    Column("blocked_until", UTCDateTime, nullable=True),
 )
 
 memberships = Table(

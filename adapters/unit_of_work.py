@@ -25,6 +25,7 @@ from adapters.sql.accounts import (
 from adapters.sql.artifacts import SqlArtifactRepository, SqlUploadRepository
 from adapters.sql.base import translated_errors
 from adapters.sql.distributions import SqlDistributionRepository
+from adapters.sql.login_failures import SqlLoginFailureRepository
 from adapters.sql.projects import SqlPackageRepository, SqlProjectRepository
 from adapters.sql.references import SqlTagRepository, SqlVersionRepository
 from domain.errors import BackendUnavailable
@@ -94,6 +95,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.api_keys = SqlApiKeyRepository(connection)
         self.members = SqlMembershipRepository(connection)
         self.sessions = SqlSessionRepository(connection)
+        self.login_failures = SqlLoginFailureRepository(connection)
 
     def __exit__(self, *exc_info: object) -> None:
         connection, self._connection = self._connection, None

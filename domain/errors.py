@@ -72,6 +72,14 @@ class Forbidden(DomainError):
     """Valid credentials without the permission the operation needs (HTTP 403)."""
 
 
+class TooManyAttempts(DomainError):
+    """Too many failed logins: refused without checking, for ``retry_after`` seconds."""
+
+    def __init__(self, detail: str, retry_after: int = 60) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class BackendUnavailable(DomainError):
     """The database or blob store did not answer in time (HTTP 503)."""
 

@@ -191,6 +191,17 @@ class ApiKey:
 
 
 @dataclass
+class LoginFailures:
+    """Failed password attempts under one throttling key (a hash of a username and a
+    client address, or of an address alone), and until when that key is locked out."""
+
+    key_hash: str
+    failures: int
+    last_failure_at: datetime
+    blocked_until: datetime | None = None
+
+
+@dataclass
 class LoginSession:
     """A browser session: the cookie carries a random token, the database its hash, so
     logging out (deleting the row) ends the session everywhere at once."""

@@ -81,7 +81,7 @@ def bootstrap(
     a TypeError, and every part keeps its type."""
     from adapters.clock import SystemClock
     from adapters.package_metadata import ArchiveMetadataReader
-    from adapters.passwords import Argon2PasswordHasher
+    from adapters.passwords import Argon2PasswordHasher, RememberingPasswordHasher
 
     return Services(
         settings=settings,
@@ -89,7 +89,9 @@ def bootstrap(
         blobs=blobs if blobs is not None else BLOB_STORES[settings.blob_store](settings),
         clock=clock if clock is not None else SystemClock(),
         reader=reader if reader is not None else ArchiveMetadataReader(),
-        hasher=hasher if hasher is not None else Argon2PasswordHasher(),
+        hasher=hasher
+        if hasher is not None
+        else RememberingPasswordHasher(Argon2PasswordHasher(), settings.password_cache_seconds),
         pepper=pepper or secret_key(settings),
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +49,25 @@ class Settings:
     log_level: str = "info"
     password_cache_seconds: float = 60.0
     max_json_depth: int = 32  # nesting of a JSON request body (arrays and objects)
+    # Login throttling (domain/services/login_throttle.py); a limit of 0 turns it off.
+    login_failures_per_user: int = 5  # per username and client address, in the window
+    login_failures_per_address: int = 100  # per client address alone: generous (NAT)
+    login_failure_window: float = 900.0  # seconds a failure is remembered
+    login_lockout: float = 60.0  # first lockout, seconds; doubles with each further failure
+    login_max_lockout: float = 900.0  # the longest lockout, seconds
+    trusted_proxies: str = ""  # addresses/networks whose X-Forwarded-For is believed
 
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{Path(self.data_dir).resolve() / 'orchard.db'}"
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """``trusted_proxies`` parsed: comma-separated addresses or CIDR networks."""
+        parts = [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
+        return tuple(ip_network(part, strict=False) for part in parts)
 
     @property
     def resolved_blob_dir(self) -> Path:
@@ -123,3 +137,19 @@ def _validate(settings: Settings) -> None:
         raise ValueError("ORCHARD_MAX_UPLOAD_SIZE must be positive.")
     if settings.max_json_depth < 2:
         raise ValueError("ORCHARD_MAX_JSON_DEPTH must be at least 2.")
+    _validate_throttling(settings)
+
+
+def _validate_throttling(settings: Settings) -> None:
+    for name in ("login_failures_per_user", "login_failures_per_address"):
+        if getattr(settings, name) < 0:
+            raise ValueError(f"ORCHARD_{name.upper()} must be 0 (off) or more.")
+    for name in ("login_failure_window", "login_lockout", "login_max_lockout"):
+        if getattr(settings, name) <= 0:
+            raise ValueError(f"ORCHARD_{name.upper()} must be a positive number of seconds.")
+    try:
+        settings.trusted_proxy_networks  # noqa: B018 - parsed to be checked
+    except ValueError as error:
+        raise ValueError(
+            f"ORCHARD_TRUSTED_PROXIES: {error} (give addresses or networks, comma-separated)."
+        ) from None

@@ -4,6 +4,11 @@
 start, from every worker at once: the whole upgrade runs in one transaction that first
 takes a lock (a PostgreSQL advisory lock; SQLite's ``BEGIN IMMEDIATE`` write lock), so
 the second caller waits, then finds the schema current and does nothing.
+
+On SQLite the migrations run with foreign-key enforcement off, as SQLite's own procedure
+for altering a table asks: a table is altered by building a new one and dropping the old,
+and with enforcement on that drop would delete every row that refers to it. Every key is
+checked before the transaction commits, so a migration cannot leave one dangling.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, event, text
 
 from adapters.database import create_engine_for
 
@@ -25,13 +30,36 @@ _ADVISORY_LOCK_KEY = 0x0C4A2D
 def upgrade(url: str, revision: str = "head") -> None:
     """Apply every migration not yet applied to the database at ``url`` (up to
     ``revision``, for tests of the upgrade path)."""
-    engine = create_engine_for(url)
+    engine = migration_engine(url)
     try:
         with engine.begin() as connection:
             _serialize_migrators(connection)
             command.upgrade(alembic_config(connection), revision)
+            _check_foreign_keys(connection)
     finally:
         engine.dispose()
+
+
+def migration_engine(url: str) -> Engine:
+    """An engine for migrating: on SQLite its connections do not enforce foreign keys."""
+    engine = create_engine_for(url)
+    if engine.dialect.name == "sqlite":
+        # Runs after the engine's own set-up, which turns enforcement on; outside any
+        # transaction, where SQLite honours the pragma.
+        event.listen(engine, "connect", _foreign_keys_off)
+    return engine
+
+
+def _foreign_keys_off(dbapi_connection: object, _record: object) -> None:
+    dbapi_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[attr-defined]
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    if connection.dialect.name != "sqlite":
+        return
+    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if dangling:
+        raise RuntimeError(f"The migration left rows whose foreign keys point nowhere: {dangling}")
 
 
 def current(url: str) -> str | None:

@@ -12,7 +12,6 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
-from adapters.database import create_engine_for
 from adapters.tables import metadata
 
 
@@ -32,7 +31,9 @@ def _run_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = create_engine_for(os.environ["ORCHARD_DATABASE_URL"])
+    from adapters.migrations import migration_engine
+
+    engine = migration_engine(os.environ["ORCHARD_DATABASE_URL"])
     try:
         with engine.connect() as new_connection:
             _run(new_connection)

@@ -9,12 +9,14 @@ in-memory fakes in ``tests/fakes/metadata*.py``. Both are held to one contract b
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from datetime import datetime
 
 from domain.model import (
     ApiKey,
     Artifact,
     Distribution,
+    LoginFailures,
     LoginSession,
     Membership,
     Package,
@@ -348,6 +350,41 @@ class SessionRepository(abc.ABC):
         """Remove sessions that expired before that time; return how many."""
 
 
+class LoginFailureRepository(abc.ABC):
+    """Failed password attempts per throttling key, shared by every worker and instance."""
+
+    @abc.abstractmethod
+    def get_many(self, key_hashes: Sequence[str]) -> list[LoginFailures]:
+        """The records of those keys that exist."""
+
+    @abc.abstractmethod
+    def add_failure(self, key_hash: str, at: datetime, restart_before: datetime) -> int:
+        """Count one more failure under the key at ``at``; return the count. When the
+        key's last failure and its lockout both ended before ``restart_before``, the
+        count starts again at 1 and the lockout is lifted. Atomic: failures recorded at
+        once by several processes each count."""
+
+    @abc.abstractmethod
+    def block(self, key_hash: str, until: datetime) -> None:
+        """Lock the (existing) key out until that time."""
+
+    @abc.abstractmethod
+    def claim(self, key_hash: str, at: datetime, blocked_until: datetime) -> int | None:
+        """Count a failure in advance (at ``at``) and lock the key out until
+        ``blocked_until``, unless the key is absent or locked out at ``at``; return the
+        new count, or None. Of attempts claiming at once exactly one wins, and the others
+        find its lockout."""
+
+    @abc.abstractmethod
+    def clear(self, key_hash: str) -> None:
+        """Forget the key's failures (a successful login)."""
+
+    @abc.abstractmethod
+    def delete_stale(self, before: datetime) -> int:
+        """Forget keys whose last failure and lockout both ended before that time;
+        return how many."""
+
+
 class MembershipRepository(abc.ABC):
     @abc.abstractmethod
     def get(self, project_id: int, user_id: int) -> Membership | None:
@@ -384,6 +421,7 @@ class UnitOfWork(abc.ABC):
     api_keys: ApiKeyRepository
     members: MembershipRepository
     sessions: SessionRepository
+    login_failures: LoginFailureRepository
 
     def __enter__(self) -> UnitOfWork:
         return self

@@ -9,6 +9,7 @@ twine sends credentials with every file. Passwords get the slow hash of the
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import re
@@ -117,11 +118,30 @@ def set_password(uow: UnitOfWork, hasher: PasswordHasher, *, username: str, pass
 def authenticate_password(
     uow: UnitOfWork, hasher: PasswordHasher, *, username: str, password: str
 ) -> Principal:
+    """The user whose password this is, read from the database now: who they are and
+    whether they are an administrator come from the row, never from an earlier request."""
     with uow:
         user = uow.users.get(username)
-    if user is None or not hasher.verify(user.password_hash, password):
+    return verify_password(hasher, user, password)
+
+
+def verify_password(hasher: PasswordHasher, user: User | None, password: str) -> Principal:
+    """``user`` (just read) if the password is theirs, else ``Unauthenticated``.
+
+    An unknown username costs the same slow verification as a wrong password (against a
+    hash of a random password), so the response time does not tell which names exist."""
+    if user is None:
+        hasher.verify(_unmatchable_hash(hasher), password)
+        raise Unauthenticated("Invalid username or password.")
+    if not hasher.verify(user.password_hash, password):
         raise Unauthenticated("Invalid username or password.")
     return principal_of(user)
+
+
+@functools.lru_cache(maxsize=4)
+def _unmatchable_hash(hasher: PasswordHasher) -> str:
+    """A hash made by this hasher (same cost parameters) that no password matches."""
+    return hasher.hash(secrets.token_urlsafe(32))
 
 
 KEY_USE_RESOLUTION = timedelta(minutes=5)

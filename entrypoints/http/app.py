@@ -13,6 +13,7 @@ from entrypoints.http import (
     api_auth,
     api_projects,
     body_errors,
+    cross_origin,
     draining,
     health,
     json_body,
@@ -21,7 +22,8 @@ from entrypoints.http import (
     streaming,
     url_text,
 )
-from entrypoints.http.auth import PasswordCache
+from entrypoints.http.auth import THROTTLE_POLICY, throttle_policy
+from entrypoints.http.client_address import TRUSTED_PROXIES
 from entrypoints.http.cookie_session import CookieSessions
 from entrypoints.http.errors import register_error_handlers
 from entrypoints.http.openapi import build_spec
@@ -43,9 +45,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.session_interface = CookieSessions()
     app.extensions["orchard"] = services
-    app.extensions["orchard.password_cache"] = PasswordCache(
-        settings.password_cache_seconds, services.pepper
-    )
+    app.extensions[THROTTLE_POLICY] = throttle_policy(settings)
+    app.extensions[TRUSTED_PROXIES] = settings.trusted_proxy_networks
     streaming.install(app)
     json_body.install(app, settings.max_json_depth)  # 400, not a RecursionError
     url_text.install(app)  # a NUL in the URL is a 400 on PostgreSQL too
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     body_errors.install(app)  # a bad chunk size is a 400, not a 500
     observability.install(app)  # request id, JSON access log, request metrics
     draining.install(app)  # 503 while a SIGTERM'd worker drains
+    cross_origin.install(app)  # 403 for cookie-authenticated cross-origin writes
     app.register_blueprint(metrics.bp)  # /metrics
     for blueprint in (health.bp, api_auth.bp, api_projects.bp, api_artifacts.bp, *pypi_blueprints):
         app.register_blueprint(blueprint)

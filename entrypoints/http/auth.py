@@ -1,50 +1,28 @@
 """Who is calling: session cookie, ``Authorization: Bearer <key>``, or HTTP Basic.
 
 Basic accepts a user's password or the username ``__token__`` with an API key (what
-twine, uv and pip send). Verified passwords are remembered per process for a short time
-so a twine upload of many files pays the slow hash once, not per file.
+twine, uv and pip send). Every request reads the user row afresh, so a deleted user, a
+changed password or a revoked admin flag counts from the next request on; only the
+password hash's verification is remembered (``adapters.passwords``).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
-import threading
-import time
+import logging
+from datetime import timedelta
 
-from flask import g, request, session
+from flask import current_app, g, request, session
 
 from domain.access import Principal
-from domain.errors import Unauthenticated
-from domain.services import sessions, users
+from domain.errors import TooManyAttempts, Unauthenticated
+from domain.services import login_throttle, sessions, users
+from entrypoints.config import Settings
+from entrypoints.http.client_address import client_address, trusted_proxies
 from entrypoints.http.context import request_uow, services
 
-
-class PasswordCache:
-    """Remembers (username, password) pairs that verified, for ``ttl`` seconds."""
-
-    def __init__(self, ttl: float, pepper: bytes, size: int = 1024) -> None:
-        self._ttl, self._pepper, self._size = ttl, pepper, size
-        self._entries: dict[str, tuple[float, Principal]] = {}
-        self._lock = threading.Lock()
-
-    def _key(self, username: str, password: str) -> str:
-        return hmac.new(
-            self._pepper, f"{username}\0{password}".encode(), hashlib.sha256
-        ).hexdigest()
-
-    def get(self, username: str, password: str) -> Principal | None:
-        with self._lock:
-            entry = self._entries.get(self._key(username, password))
-        return entry[1] if entry and entry[0] > time.monotonic() else None
-
-    def put(self, username: str, password: str, principal: Principal) -> None:
-        with self._lock:
-            if len(self._entries) >= self._size:
-                self._entries.clear()
-            self._entries[self._key(username, password)] = (time.monotonic() + self._ttl, principal)
+log = logging.getLogger("orchard.security")
 
 
 def current_principal() -> Principal | None:
@@ -73,16 +51,38 @@ def _by_key(secret: str) -> Principal:
 
 
 def by_password(username: str, password: str) -> Principal:
+    """Session login and HTTP Basic with a password: throttled per username and client
+    address (``domain.services.login_throttle``); each refusal is logged."""
     svc = services()
-    cache: PasswordCache = svc_cache()
-    cached = cache.get(username, password)
-    if cached is not None:
-        return cached
-    principal = users.authenticate_password(
-        request_uow(), svc.hasher, username=username, password=password
+    policy: login_throttle.ThrottlePolicy = current_app.extensions[THROTTLE_POLICY]
+    attempt = login_throttle.Attempt(username, client_address(request, trusted_proxies()))
+    try:
+        return login_throttle.login(
+            svc.uow(read_only=True), svc.uow(), svc.hasher, svc.clock, policy,
+            attempt=attempt, password=password,
+        )  # fmt: skip
+    except TooManyAttempts as refused:
+        # %r: the username and path are the client's, and must not break the log line.
+        log.warning(
+            "throttled a login: user %r from %s, %s %r, retry after %d s",
+            username[:64], attempt.address, request.method, request.path[:200],
+            refused.retry_after,
+        )  # fmt: skip
+        raise
+
+
+THROTTLE_POLICY = "orchard.throttle_policy"
+
+
+def throttle_policy(settings: Settings) -> login_throttle.ThrottlePolicy:
+    """The login-throttling numbers of the settings (read once, by the app factory)."""
+    return login_throttle.ThrottlePolicy(
+        failures_per_user=settings.login_failures_per_user,
+        failures_per_address=settings.login_failures_per_address,
+        window=timedelta(seconds=settings.login_failure_window),
+        lockout=timedelta(seconds=settings.login_lockout),
+        max_lockout=timedelta(seconds=settings.login_max_lockout),
     )
-    cache.put(username, password, principal)
-    return principal
 
 
 def _by_session() -> Principal | None:
@@ -105,9 +105,3 @@ def _basic(value: str) -> tuple[str, str]:
     if not sep:
         raise Unauthenticated("Malformed Basic credentials.")
     return username, password
-
-
-def svc_cache() -> PasswordCache:
-    from flask import current_app
-
-    return current_app.extensions["orchard.password_cache"]

@@ -25,6 +25,7 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.TooLarge: 413,
     errors.ChecksumMismatch: 422,
     errors.Unprocessable: 422,
+    errors.TooManyAttempts: 429,
     errors.BackendUnavailable: 503,
 }
 
@@ -49,10 +50,17 @@ def error_response(status: int, detail: str) -> Response:
     return response
 
 
+def with_retry_after(response: Response, error: errors.DomainError) -> Response:
+    """A throttled client is told when to come back (twine and pip honour it)."""
+    if isinstance(error, errors.TooManyAttempts):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(errors.DomainError)
     def _domain(error: errors.DomainError) -> Response:
-        return error_response(status_for(error), error.detail)
+        return with_retry_after(error_response(status_for(error), error.detail), error)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:

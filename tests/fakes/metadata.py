@@ -19,6 +19,7 @@ from domain.model import (
     ApiKey,
     Artifact,
     Distribution,
+    LoginFailures,
     LoginSession,
     Membership,
     Package,
@@ -30,6 +31,7 @@ from domain.model import (
     Version,
 )
 from domain.ports import UnitOfWork
+from tests.fakes.login_failures import FakeLoginFailureRepository
 from tests.fakes.metadata_references import (
     FakeApiKeyRepository,
     FakeDistributionRepository,
@@ -64,6 +66,7 @@ class FakeState:
     api_keys: dict[int, ApiKey] = field(default_factory=dict)
     members: dict[tuple[int, int], Membership] = field(default_factory=dict)
     sessions: dict[str, LoginSession] = field(default_factory=dict)
+    login_failures: dict[str, LoginFailures] = field(default_factory=dict)
     last_id: int = 0
 
     def next_id(self) -> int:
@@ -133,6 +136,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.api_keys = FakeApiKeyRepository(self)
         self.members = FakeMembershipRepository(self)
         self.sessions = FakeSessionRepository(self)
+        self.login_failures = FakeLoginFailureRepository(self)
 
     @property
     def commits(self) -> int:

@@ -93,6 +93,9 @@ def test_upgrading_from_the_first_migration_keeps_existing_data(database_url: st
         assert current(database_url) == head()
         with SqlAlchemyUnitOfWork(engine) as uow:
             assert uow.users.get("keeper").id == ids["user"]
+            # Rebuilding the tables (0004) cascaded into none of the rows that refer to them.
+            assert [key.name for key in uow.api_keys.list_for_user(ids["user"])] == ["ci"]
+            assert uow.members.get(ids["project"], ids["user"]).role.value == "write"
             kept = uow.packages.get(ids["project"], "pkg")
             assert uow.projects.get("kept").index_serial == 0
             assert uow.artifacts.get("a" * 64).ref_count == 1
@@ -150,4 +153,23 @@ def _insert_first_release_rows(connection: Connection) -> dict[str, int]:
         version="1.0", artifact_id="a" * 64, upload_id=upload, created_at=T0,
         packagetype="bdist_wheel", core_metadata=METADATA, yanked=False, size=3,
     )  # fmt: skip
+    insert("api_keys", user_id=user, name="ci", key_hash="k" * 64, prefix="orch_k", created_at=T0)
+    insert("memberships", project_id=project, user_id=user, role="write", created_at=T0)
     return {"user": user, "project": project, "package": package}
+
+
+def test_ids_are_never_given_out_twice_on_an_upgraded_database(database_url: str) -> None:
+    """The newest row deleted, the next one still gets a new id (SQLite reused it)."""
+    upgrade(database_url, "0003")
+    engine = create_engine_for(database_url)
+    try:
+        with engine.begin() as connection:
+            first = _insert_first_release_rows(connection)
+        upgrade(database_url)
+        with engine.begin() as connection:
+            for table in reversed(metadata.sorted_tables):  # children first
+                connection.execute(table.delete())
+            again = _insert_first_release_rows(connection)
+        assert all(again[name] > first[name] for name in first), (first, again)
+    finally:
+        engine.dispose()

@@ -68,7 +68,7 @@ class TestVariables:
 
     def test_the_readme_table_documents_every_setting(self):
         documented = readme_names() | {"ORCHARD_S3_SECRET_KEY"}  # one row with ACCESS_KEY
-        undocumented = settings_names() - documented - {"ORCHARD_PASSWORD_CACHE_SECONDS"}
+        undocumented = settings_names() - documented
         assert undocumented == set()
 
     def test_orchard_runs_on_postgresql_and_s3(self, orchard):

@@ -25,6 +25,7 @@ CASES = [
     (errors.TooLarge, 413),
     (errors.ChecksumMismatch, 422),
     (errors.Unprocessable, 422),
+    (errors.TooManyAttempts, 429),
     (errors.BackendUnavailable, 503),
 ]
 
@@ -65,3 +66,25 @@ def test_unexpected_errors_hide_their_internals():
     response = app.test_client().get("/boom")
     assert response.status_code == 500
     assert response.get_json() == {"detail": "Internal server error."}
+
+
+def test_too_many_attempts_says_when_to_retry_in_json_and_in_problems():
+    from flask import Blueprint
+
+    from entrypoints.http.pypi import problems
+
+    app = Flask("t")
+    register_error_handlers(app)
+    upload = Blueprint("upload", __name__)
+    problems.install(upload)
+
+    def throttled():
+        raise errors.TooManyAttempts("Too many failed logins.", retry_after=42)
+
+    app.add_url_rule("/api", "api", throttled)
+    upload.add_url_rule("/legacy", "legacy", throttled)
+    app.register_blueprint(upload)
+    for path in ("/api", "/legacy"):
+        response = app.test_client().get(path)
+        assert (response.status_code, response.headers["Retry-After"]) == (429, "42")
+        assert response.get_json(force=True)["detail"] == "Too many failed logins."

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from domain.errors import DomainError
-from entrypoints.http.errors import WWW_AUTHENTICATE, status_for
+from entrypoints.http.errors import WWW_AUTHENTICATE, status_for, with_retry_after
 
 MAX_REASON = 400
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]+")
@@ -41,7 +41,7 @@ def install(bp: Blueprint) -> None:
 
     @bp.errorhandler(DomainError)
     def _domain(error: DomainError) -> Response:
-        return problem(status_for(error), error.detail)
+        return with_retry_after(problem(status_for(error), error.detail), error)
 
     @bp.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:

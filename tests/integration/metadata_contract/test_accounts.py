@@ -11,6 +11,8 @@ from domain.model import (
     ApiKey,
     LoginSession,
     Membership,
+    Package,
+    Project,
     Role,
     User,
 )
@@ -86,3 +88,27 @@ def test_a_username_with_a_nul_is_not_found_on_every_backend(uow: UnitOfWork) ->
     with uow:
         assert uow.users.get("alice\x00") is None and uow.users.get("\x00") is None
         assert uow.users.get("alice") is not None
+
+
+def test_ids_of_deleted_rows_are_never_given_out_again(uow: UnitOfWork) -> None:
+    """The newest user, key, project and package deleted, the next ones get new ids:
+    anything that still names an old id can never name someone else's row."""
+
+    def add_all(n: int) -> dict[str, int]:
+        with uow:
+            user = uow.users.add(User(f"user{n}", "h", created_at=T0))
+            key = uow.api_keys.add(ApiKey(user.id, "k", f"hash{n}", "orch_x", T0))
+            project = uow.projects.add(Project(f"proj{n}", created_at=T0, updated_at=T0))
+            package = uow.packages.add(Package(project.id, "pkg", created_at=T0))
+            uow.commit()
+        return {"user": user.id, "key": key.id, "project": project.id, "package": package.id}
+
+    first = add_all(1)
+    with uow:
+        uow.packages.delete(first["package"])
+        uow.projects.delete(first["project"])
+        uow.api_keys.delete(first["user"], first["key"])
+        uow.users.delete(first["user"])
+        uow.commit()
+    again = add_all(2)
+    assert all(again[name] > first[name] for name in first), (first, again)
