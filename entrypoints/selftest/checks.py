@@ -1,0 +1,282 @@
+"""The checks of ``orchard selftest``, one per item of the functional test plan (seed 002).
+
+Each check returns one sentence saying what it proved, or raises ``SelftestFailure`` with
+one sentence saying what failed. Checks that read (download, persistence) compare what the
+server serves with the bytes built here, so a server that stores or serves wrong bytes
+fails even when it lists the right hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.version import Version
+
+from entrypoints.selftest import distribution, storage
+from entrypoints.selftest.client import SelftestFailure, Server
+from entrypoints.selftest.distribution import Distribution
+from entrypoints.selftest.index_page import links
+from entrypoints.selftest.install import imported_version, pip_install
+from entrypoints.selftest.kube import PodRestarter
+
+HTML = {"Accept": "text/html"}
+
+
+@dataclass
+class Plan:
+    """What to check against which server (the command line's options, parsed)."""
+
+    server: Server
+    package: str = "helm-test-package"
+    version: str = "1.0.0"
+    versions: tuple[str, ...] = ("1.0.0", "1.0.1", "2.0.0")
+    timeout: float = 60.0
+    verify_blob_store: bool = False
+    restarter: PodRestarter | None = None
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="selftest-")))
+
+    def dist(self, version: str | None = None) -> Distribution:
+        return distribution.build(self.package, version or self.version)
+
+    def fresh_dir(self, name: str) -> Path:
+        return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.workdir))
+
+
+def check_connection(plan: Plan) -> str:
+    """``/health`` answers 200 with JSON (retried until ``timeout``: a pod may be starting)."""
+    deadline, last = time.monotonic() + plan.timeout, "no answer"
+    while True:
+        try:
+            reply = plan.server.request("GET", "/health")
+            if reply.status == 200 and "status" in reply.json():
+                checks = reply.json().get("checks", {})
+                said = ", ".join(f"{k} {v}" for k, v in checks.items())
+                return f"Orchard answers at {plan.server.url} ({said or 'no backend report'})."
+            last = f"/health answered {reply.status} {reply.reason}"
+        except SelftestFailure as failure:
+            last = str(failure).rstrip(".")
+        if time.monotonic() >= deadline:
+            raise SelftestFailure(
+                f"Orchard at {plan.server.url} did not answer within {plan.timeout:g} s: {last}."
+            )
+        time.sleep(1)
+
+
+def check_simple_index(plan: Plan) -> str:
+    """The root ``/simple/`` and the project's index are PEP 503 HTML pages."""
+    for url in (f"{plan.server.url}/simple/", plan.server.index_url):
+        reply = plan.server.request("GET", url, headers=HTML)
+        if reply.status != 200:
+            raise SelftestFailure(f"{url} answered {reply.status}: {reply.detail}.")
+        if not reply.headers.get("Content-Type", "").startswith("text/html"):
+            raise SelftestFailure(f"{url} is not HTML: {reply.headers.get('Content-Type')}.")
+        if b'name="pypi:repository-version"' not in reply.body:
+            raise SelftestFailure(f"{url} is not a simple index page (no repository-version).")
+    return f"{plan.server.url}/simple/ and {plan.server.index_url} serve the index as HTML."
+
+
+def check_storage(plan: Plan) -> str:
+    """Bytes written through the API read back identical; ``/ready`` reports the store."""
+    said = storage.round_trip(plan.server, verify_blob_store=plan.verify_blob_store)
+    reply = plan.server.request("GET", "/ready")
+    blob_store = reply.json().get("checks", {}).get("blob_store")
+    if reply.status != 200 or blob_store != "ok":
+        raise SelftestFailure(
+            f"/ready answered {reply.status} with blob store {blob_store!r}, not 200 and 'ok'."
+        )
+    return f"{said} /ready reports the blob store ok."
+
+
+def check_upload(plan: Plan) -> str:
+    """The sdist and the wheel upload, and the index lists both with their hashes."""
+    dist = plan.dist()
+    upload(plan.server, dist)
+    listed(plan.server, dist)
+    return f"Uploaded {dist.sdist.filename} and {dist.wheel.filename}; the index lists both."
+
+
+def check_download(plan: Plan) -> str:
+    """The files serve the uploaded bytes, and pip installs a module of the right version."""
+    dist = plan.dist()
+    served_intact(plan.server, dist)
+    installed = install_and_import(plan, f"{dist.name}=={dist.version}", dist.module)
+    if installed != dist.version:
+        raise SelftestFailure(
+            f"pip installed {dist.name}=={dist.version} but {dist.module}.__version__ is "
+            f"{installed!r}."
+        )
+    return f"pip installed {dist.name}=={dist.version}; import {dist.module} gives {installed}."
+
+
+def check_multiple_versions(plan: Plan) -> str:
+    """Every version uploads and is listed; pip installs a pinned one and the latest."""
+    if len(plan.versions) < 2:
+        raise SelftestFailure("The multiple-versions check needs at least two versions.")
+    ordered = sorted(plan.versions, key=Version)
+    dists = [plan.dist(v) for v in ordered]
+    for dist in dists:
+        upload(plan.server, dist)
+    for dist in dists:
+        listed(plan.server, dist)
+    pinned, latest = dists[-2], dists[-1]
+    module = pinned.module
+    got = install_and_import(plan, f"{pinned.name}=={pinned.version}", module)
+    if got != pinned.version:
+        raise SelftestFailure(f"pip install {pinned.name}=={pinned.version} gave {got}.")
+    got = install_and_import(plan, pinned.name, module)
+    if got != latest.version:
+        raise SelftestFailure(
+            f"pip install {pinned.name} gave {got}, not the latest version {latest.version}."
+        )
+    listed_versions = ", ".join(d.version for d in dists)
+    return f"{listed_versions} listed; the pin installs {pinned.version}, no pin {latest.version}."
+
+
+def check_persistence(plan: Plan) -> str:
+    """Upload, replace the server's pods, then the package is still listed and installs."""
+    if plan.restarter is None:
+        raise SelftestFailure(
+            "The persistence check needs the Kubernetes API and --pod-selector: none given."
+        )
+    dist = plan.dist()
+    upload(plan.server, dist)
+    replaced = plan.restarter.restart(plan.timeout)
+    wait_ready(plan)
+    listed(plan.server, dist)
+    said = check_download(plan)
+    return f"{replaced} server pod(s) deleted and replaced; {said}"
+
+
+def check_auth(plan: Plan) -> str:
+    """Uploads: no credentials 401, a wrong password 401, the right ones 200; reads as
+    the project's visibility says."""
+    server, dist = plan.server, plan.dist()
+    wheel = dist.wheel
+    if not server.username:
+        raise SelftestFailure("The auth check needs credentials (--username and a password).")
+    wrong = server.password + "-wrong" if server.password else "wrong"
+    for label, auth, wanted in (
+        ("without credentials", ("", ""), 401),
+        ("with a wrong password", (server.username, wrong), 401),
+        ("with the right credentials", None, 200),
+    ):
+        reply = server.upload(dist, wheel, auth=auth)
+        if reply.status != wanted:
+            raise SelftestFailure(
+                f"An upload {label} answered {reply.status} ({reply.detail}), not {wanted}."
+            )
+    return f"Uploads: none 401, wrong 401, right 200; {anonymous_reads(plan)}"
+
+
+def anonymous_reads(plan: Plan) -> str:
+    server = plan.server
+    about = server.request("GET", f"/api/v1/projects/{plan.server.project}")
+    if about.status != 200:
+        raise SelftestFailure(f"Project {server.project} cannot be read: {about.detail}.")
+    public = bool(about.json().get("is_public"))
+    reply = server.request("GET", server.index_url, auth=("", ""), headers=HTML)
+    if public and reply.status != 200:
+        raise SelftestFailure(
+            f"Project {server.project} is public but an anonymous read answered {reply.status}."
+        )
+    if not public and reply.status == 200:
+        raise SelftestFailure(f"Project {server.project} is private but anyone can read it.")
+    return f"project {server.project} is {'public' if public else 'private'}: anonymous " + (
+        "reads 200." if public else f"reads {reply.status}."
+    )
+
+
+def upload(server: Server, dist: Distribution) -> None:
+    for file in dist.files:
+        reply = server.upload(dist, file)
+        if reply.status != 200:
+            raise SelftestFailure(
+                f"The server refused the upload of {file.filename} with {reply.status} "
+                f"{reply.reason}: {reply.detail}."
+            )
+
+
+def listed(server: Server, dist: Distribution) -> None:
+    """The project is on the index's root page and its page lists both files' hashes."""
+    root = server.request("GET", server.index_url, headers=HTML)
+    if root.status != 200 or dist.module.replace("_", "-") not in {
+        link.text for link in links(server.index_url, root.body.decode(errors="replace"))
+    }:
+        raise SelftestFailure(f"{server.index_url} does not list {dist.name}.")
+    found = page_links(server, dist)
+    for file in dist.files:
+        if file.filename not in found:
+            raise SelftestFailure(f"The index page of {dist.name} does not list {file.filename}.")
+        if found[file.filename].sha256 != file.sha256:
+            raise SelftestFailure(
+                f"The index lists {file.filename} with sha256 {found[file.filename].sha256}, "
+                f"not the uploaded file's {file.sha256}."
+            )
+
+
+def page_links(server: Server, dist: Distribution) -> dict:
+    url = f"{server.index_url}{dist.module.replace('_', '-')}/"
+    reply = server.request("GET", url, headers=HTML)
+    if reply.status == 404:
+        raise SelftestFailure(
+            f"{dist.name} is not in the index ({url} answered 404): run the upload check first."
+        )
+    if reply.status != 200:
+        raise SelftestFailure(f"{url} answered {reply.status}: {reply.detail}.")
+    return {link.text: link for link in links(url, reply.body.decode(errors="replace"))}
+
+
+def served_intact(server: Server, dist: Distribution) -> None:
+    """Each file's bytes, as served, are the bytes built (and uploaded) here."""
+    found = page_links(server, dist)
+    for file in dist.files:
+        if file.filename not in found:
+            raise SelftestFailure(
+                f"{dist.name} {dist.version} is not in the index ({file.filename} is not "
+                "listed): run the upload check first."
+            )
+        reply = server.request("GET", found[file.filename].url)
+        digest = hashlib.sha256(reply.body).hexdigest()
+        if reply.status != 200:
+            raise SelftestFailure(f"Downloading {file.filename} answered {reply.status}.")
+        if digest != file.sha256:
+            raise SelftestFailure(
+                f"The server served wrong bytes for {file.filename}: sha256 {digest}, "
+                f"expected {file.sha256}."
+            )
+
+
+def install_and_import(plan: Plan, requirement: str, module: str) -> str:
+    target = plan.fresh_dir("install") / "site"
+    pip_install(plan.server, requirement, target)
+    return imported_version(target, module)
+
+
+def wait_ready(plan: Plan) -> None:
+    deadline = time.monotonic() + plan.timeout
+    while True:
+        try:
+            if plan.server.request("GET", "/ready").status == 200:
+                return
+        except SelftestFailure:
+            pass
+        if time.monotonic() >= deadline:
+            raise SelftestFailure(f"Orchard was not ready {plan.timeout:g} s after the restart.")
+        time.sleep(1)
+
+
+CHECKS: dict[str, Callable[[Plan], str]] = {
+    "connection": check_connection,
+    "simple-index": check_simple_index,
+    "storage": check_storage,
+    "upload": check_upload,
+    "download": check_download,
+    "multiple-versions": check_multiple_versions,
+    "persistence": check_persistence,
+    "auth": check_auth,
+}
+DEFAULT_CHECKS = tuple(name for name in CHECKS if name != "persistence")
