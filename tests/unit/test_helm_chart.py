@@ -272,6 +272,11 @@ class TestValuesSchema:
     def test_accepts_three_replicas_on_postgresql_and_s3(self):
         assert server(manifests(values_of("scale-out")))["spec"]["replicas"] == 3
 
+    def test_accepts_settings_the_chart_leaves_alone_in_extra_env(self):
+        extra = {"ORCHARD_S3_TIMEOUT": "30", "ORCHARD_GC_GRACE": "7200"}
+        env = env_of(pod_spec(server(manifests({"server": {"extraEnv": extra}})))["containers"][0])
+        assert {name: env[name]["value"] for name in extra} == extra
+
 
 class TestHooks:
     def test_one_hook_per_item_of_the_seed_plan_in_its_order(self, objects):
