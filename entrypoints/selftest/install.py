@@ -1,11 +1,14 @@
 """pip, run as a user would, into a throwaway target directory; then ``import`` from there.
 
-pip runs ``--isolated`` (no pip.conf, no ``PIP_*`` from the pod or the operator's shell),
-``--only-binary :all:`` and ``--no-deps`` (the wheel alone: nothing to build, nothing to
-fetch from anywhere but the index under test)."""
+pip runs with an environment of its own: no pip.conf (``PIP_CONFIG_FILE`` is the null
+device), no ``PIP_*`` from the pod or the operator's shell, and the index URL, which may
+carry the credentials, in ``PIP_INDEX_URL`` rather than on a command line ``ps`` shows.
+``--only-binary :all:`` and ``--no-deps``: the wheel alone, nothing to build, nothing to
+fetch from anywhere but the index under test."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,16 +26,21 @@ IMPORT_PROBE = (
 
 def pip_install(server: Server, requirement: str, target: Path) -> None:
     """``pip install requirement`` from the server's index into ``target``, or fail."""
-    index = server.index_url_with_credentials()
     argv = [
-        sys.executable, "-m", "pip", "install", "--isolated", "--no-input",
-        "--disable-pip-version-check", "--no-cache-dir", "--no-deps", "--only-binary", ":all:",
-        "--target", str(target), "--index-url", index, requirement,
+        sys.executable, "-m", "pip", "install", "--no-input", "--disable-pip-version-check",
+        "--no-cache-dir", "--no-deps", "--only-binary", ":all:", "--target", str(target),
+        requirement,
     ]  # fmt: skip
+    env = {
+        "HOME": str(target.parent),
+        "PATH": "/usr/bin:/bin",
+        "TMPDIR": str(target.parent),
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_INDEX_URL": server.index_url_with_credentials(),
+    }
     host = urlsplit(server.index_url)
     if host.scheme == "http":  # a cluster-internal service: pip refuses plain HTTP otherwise
-        argv[-1:-1] = ["--trusted-host", host.netloc]
-    env = {"HOME": str(target.parent), "PATH": "/usr/bin:/bin", "TMPDIR": str(target.parent)}
+        env["PIP_TRUSTED_HOST"] = host.netloc
     try:
         done = subprocess.run(
             argv, capture_output=True, text=True, timeout=PIP_TIMEOUT, env=env,

@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import fields
 
+import helm_python as helm
 import pytest
 import yaml
 
@@ -28,7 +29,6 @@ from tests.helm_chart import (
     values_of,
 )
 
-helm = pytest.importorskip("helm_python", reason="helm-python-sdk is in the test extra")
 KUBERNETES_VERSIONS = ("1.27.0", "1.37.0")  # the chart's kubeVersion floor, and the newest
 SNAPSHOTS = CHART.parents[2] / "tests" / "unit" / "snapshots" / "helm"
 SEED_PLAN = [  # seed 002's plan, in its order: the hook of each item
@@ -344,6 +344,14 @@ class TestOptionalObjects:
         assert annotations[f"{prefix}proxy-request-buffering"] == "off"
         assert annotations[f"{prefix}proxy-read-timeout"] == str(values["server"]["timeout"])
         assert ingress["spec"]["tls"][0]["hosts"] == [values["ingress"]["host"]]
+
+    def test_an_upload_size_in_bytes_is_the_ingress_body_size_too(self):
+        values = {"ingress": {"enabled": True}, "server": {"maxUploadSize": 1073741824}}
+        (ingress,) = find(manifests(values), "Ingress")
+        annotations = ingress["metadata"]["annotations"]
+        assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "1073741824"
+        env = env_of(pod_spec(server(manifests(values)))["containers"][0])
+        assert env["ORCHARD_MAX_UPLOAD_SIZE"]["value"] == "1073741824"
 
     def test_the_service_monitor_scrapes_metrics_of_the_main_service_only(self):
         objects = manifests(values_of("monitoring"))

@@ -19,7 +19,6 @@ from tests.harness.live_server import LiveServer
 from tests.helm_chart import NAMESPACE, find, hook_pods, manifests, server, values_of
 from tests.integration.selftest.servers import PodApi
 
-pytest.importorskip("helm_python", reason="helm-python-sdk is in the test extra")
 SHAPES = {"sqlite-fs": "default", "postgres-s3": "scale-out"}
 both_shapes = pytest.mark.parametrize("live_server", list(SHAPES), indirect=True)
 SERVICE_URL = f"http://orchard.{NAMESPACE}.svc:8080"

@@ -60,6 +60,13 @@ app.kubernetes.io/component: server
 http://{{ include "orchard.fullname" . }}.{{ .Release.Namespace }}.svc:{{ .Values.service.port }}
 {{- end }}
 
+{{/* ORCHARD_MAX_UPLOAD_SIZE as written ("10G"), or a byte count (YAML numbers reach
+     templates as floats: 1073741824 would print as 1.073741824e+09). */}}
+{{- define "orchard.maxUploadSize" -}}
+{{- $size := .Values.server.maxUploadSize }}
+{{- if kindIs "string" $size }}{{ $size }}{{ else }}{{ $size | int64 }}{{ end }}
+{{- end }}
+
 {{- define "orchard.terminationGrace" -}}
 {{- add .Values.server.gracefulTimeout .Values.server.preStopSleepSeconds .Values.server.terminationGraceMargin }}
 {{- end }}

@@ -52,7 +52,7 @@ spec:
         - name: ORCHARD_GRACEFUL_TIMEOUT
           value: {{ .Values.server.gracefulTimeout | quote }}
         - name: ORCHARD_MAX_UPLOAD_SIZE
-          value: {{ .Values.server.maxUploadSize | quote }}
+          value: {{ include "orchard.maxUploadSize" . | quote }}
       # Started: /health answers (migrations done). Alive: /health answers even when a
       # backend is down (a pod must not be recycled because PostgreSQL restarts).
       # Ready: /ready, 503 until the database and the blob store answer, and while draining.
