@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -119,7 +121,7 @@ def _env(name: str) -> str:
     default="",
     help="Persistence: namespace of the pods (default: this pod's).",
 )
-def selftest(**options: object) -> None:
+def selftest(**options: Any) -> None:
     """Upload, install and import a test package: prove this Orchard works as an index."""
     plan = _plan(options)
     wanted = set(options["checks"] or DEFAULT_CHECKS)
@@ -131,7 +133,7 @@ def selftest(**options: object) -> None:
         shutil.rmtree(plan.workdir, ignore_errors=True)
 
 
-def _run(name: str, check, plan: Plan) -> None:
+def _run(name: str, check: Callable[[Plan], str], plan: Plan) -> None:
     try:
         said = check(plan)
     except SelftestFailure as failure:
@@ -140,7 +142,7 @@ def _run(name: str, check, plan: Plan) -> None:
     click.echo(f"ok   {name}: {plan.server.redact(said)}")
 
 
-def _plan(options: dict) -> Plan:
+def _plan(options: dict[str, Any]) -> Plan:
     server = Server(
         url=str(options["url"]),
         project=str(options["project"]),
@@ -166,7 +168,7 @@ def _plan(options: dict) -> Plan:
     )
 
 
-def _restarter(options: dict) -> PodRestarter:
+def _restarter(options: dict[str, Any]) -> PodRestarter:
     if not options["pod_selector"]:
         raise SelftestFailure("The persistence check needs --pod-selector.")
     return PodRestarter(

@@ -13,6 +13,7 @@ import urllib3
 from entrypoints.selftest.distribution import Distribution, DistributionFile
 
 TIMEOUT = urllib3.Timeout(connect=10, read=120)
+Field = tuple[str, str | tuple[str, bytes, str]]  # a form field, or (filename, bytes, type)
 
 
 class SelftestFailure(Exception):
@@ -78,24 +79,41 @@ class Server:
         return text
 
     def request(
-        self, method: str, url: str, *, auth: tuple[str, str] | None = None, **kwargs: object
+        self,
+        method: str,
+        url: str,
+        *,
+        auth: tuple[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+        json: object = None,
     ) -> Reply:
         """One request; ``auth`` overrides the server's credentials (``("", "")``: none)."""
         username, password = auth if auth is not None else (self.username, self.password)
-        headers = dict(kwargs.pop("headers", None) or {})
+        headers = dict(headers or {})
         if username:
             token = base64.b64encode(f"{username}:{password}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
         target = url if "://" in url else f"{self.url}{url}"
         try:
-            response = self.pool.request(method, target, headers=headers, **kwargs)
+            response = self.pool.request(method, target, headers=headers, body=body, json=json)
         except urllib3.exceptions.HTTPError as error:
             raise SelftestFailure(f"{method} {target} got no answer: {_cause(error)}.") from None
         return Reply(response.status, response.reason or "", dict(response.headers), response.data)
 
-    def upload(self, dist: Distribution, file: DistributionFile, **auth: object) -> Reply:
+    def post_form(
+        self, url: str, fields: list[Field], headers: dict[str, str] | None = None
+    ) -> Reply:
+        """A multipart/form-data POST."""
+        body, content_type = urllib3.encode_multipart_formdata(fields)
+        headers = {**(headers or {}), "Content-Type": content_type}
+        return self.request("POST", url, body=body, headers=headers)
+
+    def upload(
+        self, dist: Distribution, file: DistributionFile, auth: tuple[str, str] | None = None
+    ) -> Reply:
         """The legacy upload API, with the fields twine sends (metadata before the file)."""
-        fields = [
+        fields: list[Field] = [
             (":action", "file_upload"),
             ("protocol_version", "1"),
             ("metadata_version", "2.1"),
@@ -108,9 +126,8 @@ class Server:
             ("content", (file.filename, file.content, "application/octet-stream")),
         ]
         body, content_type = urllib3.encode_multipart_formdata(fields)
-        return self.request(
-            "POST", self.upload_url, body=body, headers={"Content-Type": content_type}, **auth
-        )
+        headers = {"Content-Type": content_type}
+        return self.request("POST", self.upload_url, body=body, headers=headers, auth=auth)
 
 
 def _cause(error: Exception) -> str:

@@ -45,10 +45,12 @@ class PodRestarter:
             raise SelftestFailure("No Kubernetes API: not in a pod and no --kube-api given.")
         if not self.namespace:
             self.namespace = _read(ACCOUNT / "namespace", "the pod's namespace").strip()
-        tls = {"ca_certs": str(self.ca_file)} if self.api.startswith("https") else {}
-        self.pool = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=10, read=60), retries=False, **tls
-        )
+        timeout = urllib3.Timeout(connect=10, read=60)
+        if self.api.startswith("https"):
+            ca_certs = str(self.ca_file) if self.ca_file else None
+            self.pool = urllib3.PoolManager(timeout=timeout, retries=False, ca_certs=ca_certs)
+        else:
+            self.pool = urllib3.PoolManager(timeout=timeout, retries=False)
 
     def restart(self, timeout: float) -> int:
         """Delete every matching pod; return their number once as many new ones are Ready."""

@@ -22,12 +22,8 @@ def round_trip(server: Server, *, verify_blob_store: bool) -> str:
     _ensure_package(server)
     content = os.urandom(SIZE)
     sha256 = hashlib.sha256(content).hexdigest()
-    written = server.request(
-        "POST",
-        f"{base}/upload",
-        fields={"file": (f"selftest-{sha256[:12]}.bin", content, "application/octet-stream")},
-        headers={"X-Checksum-SHA256": sha256},
-    )
+    file = (f"selftest-{sha256[:12]}.bin", content, "application/octet-stream")
+    written = server.post_form(f"{base}/upload", [("file", file)], {"X-Checksum-SHA256": sha256})
     _expect(written, 200, f"Writing {SIZE} bytes through {base}/upload")
     read = server.request("GET", f"{base}/+/artifact:{sha256}?mode=proxy")
     _expect(read, 200, f"Reading artifact {sha256[:12]} back")
