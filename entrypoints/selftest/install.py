@@ -24,12 +24,13 @@ IMPORT_PROBE = (
 )
 
 
-def pip_install(server: Server, requirement: str, target: Path) -> None:
-    """``pip install requirement`` from the server's index into ``target``, or fail."""
+def pip_install(server: Server, target: Path, *requirements: str) -> None:
+    """``pip install REQUIREMENT...`` from the server's index into ``target``, or fail."""
+    requirement = " ".join(requirements)
     argv = [
         sys.executable, "-m", "pip", "install", "--no-input", "--disable-pip-version-check",
         "--no-cache-dir", "--no-deps", "--only-binary", ":all:", "--target", str(target),
-        requirement,
+        *requirements,
     ]  # fmt: skip
     env = {
         "HOME": str(target.parent),

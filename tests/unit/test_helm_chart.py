@@ -33,7 +33,7 @@ KUBERNETES_VERSIONS = ("1.27.0", "1.37.0")  # the chart's kubeVersion floor, and
 SNAPSHOTS = CHART.parents[2] / "tests" / "unit" / "snapshots" / "helm"
 SEED_PLAN = [  # seed 002's plan, in its order: the hook of each item
     "connection", "simple-index", "storage", "upload", "download", "multiple-versions",
-    "persistence", "auth",
+    "concurrent", "persistence", "auth",
 ]  # fmt: skip
 CREDENTIALS = {
     "ORCHARD_ADMIN_PASSWORD", "ORCHARD_SECRET_KEY", "ORCHARD_DATABASE_URL",

@@ -110,7 +110,7 @@ def test_every_hook_passes_in_helm_test_order(live_server, tmp_path):
         assert "blob is in" not in storage
     assert ran == [
         "connection", "simple-index", "storage", "upload", "download", "multiple-versions",
-        "persistence", "auth",
+        "concurrent", "persistence", "auth",
     ]  # fmt: skip
     assert live_server.admin_password not in "".join(said)
 

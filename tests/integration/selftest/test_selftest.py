@@ -67,7 +67,7 @@ def test_every_check_passes_on_a_working_server(live_server):
     checks = [line.split(":", 1)[0] for line in done.stdout.splitlines()]
     assert checks == [
         "ok   connection", "ok   simple-index", "ok   storage", "ok   upload", "ok   download",
-        "ok   multiple-versions", "ok   auth",
+        "ok   multiple-versions", "ok   concurrent", "ok   auth",
     ]  # fmt: skip
     assert "Uploads: none 401, wrong 401, right 200" in done.stdout
     assert f"blob is in the {live_server.env['ORCHARD_BLOB_STORE']} blob store" in done.stdout
@@ -119,6 +119,14 @@ def test_a_server_serving_wrong_bytes_fails_the_download_check(live_server):
         done = selftest(live_server, "--check", "download", "--package", name, url=proxy.url)
     assert proxy.corrupted  # the proxy did serve the files it altered
     assert_failed_once(done, "download", "served wrong bytes", f"{name.replace('-', '_')}-1.0.0")
+
+
+@one_shape
+def test_wrong_bytes_fail_the_concurrent_check_from_its_threads(live_server):
+    with CorruptingProxy(live_server.url) as proxy:
+        done = selftest(live_server, "--check", "concurrent", "--package", package_name(),
+                        url=proxy.url)  # fmt: skip
+    assert_failed_once(done, "concurrent", "served wrong bytes", "_parallel_")
 
 
 @one_shape
