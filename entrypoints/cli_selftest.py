@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from packaging.version import InvalidVersion, Version
 
 from entrypoints.selftest.checks import CHECKS, DEFAULT_CHECKS, Plan
 from entrypoints.selftest.client import SelftestFailure, Server
@@ -150,6 +151,8 @@ def _plan(options: dict[str, Any]) -> Plan:
         password=str(options["password"]),
     )
     versions = tuple(v.strip() for v in str(options["versions"]).split(",") if v.strip())
+    for given in (options["version"], *versions):
+        _valid_version(given)
     restarter = None
     if "persistence" in (options["checks"] or ()):
         try:
@@ -166,6 +169,13 @@ def _plan(options: dict[str, Any]) -> Plan:
         verify_blob_store=bool(options["verify_blob_store"]),
         restarter=restarter,
     )
+
+
+def _valid_version(text: str) -> None:
+    try:
+        Version(text)
+    except InvalidVersion:
+        raise click.BadParameter(f"{text!r} is not a PEP 440 version.") from None
 
 
 def _restarter(options: dict[str, Any]) -> PodRestarter:

@@ -136,6 +136,14 @@ def test_a_package_never_uploaded_fails_the_download_check(live_server):
 
 
 @one_shape
+def test_a_version_that_is_not_pep_440_is_a_usage_error(live_server):
+    done = selftest(live_server, "--check", "upload", "--versions", "1.0,next")
+    assert done.returncode == 2
+    assert "'next' is not a PEP 440 version." in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@one_shape
 def test_an_unreachable_server_fails_the_connection_check(live_server):
     done = selftest(
         live_server, "--check", "connection", "--timeout", "0", url="http://127.0.0.1:9"
