@@ -55,12 +55,20 @@ def _in_blob_store(sha256: str) -> str:
     from entrypoints.bootstrap import BLOB_STORES
     from entrypoints.config import load_settings
 
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValueError as error:  # a setting that cannot be read: its own sentence
+        raise SelftestFailure(f"The blob store settings are wrong: {error}") from None
     try:
         present = BLOB_STORES[settings.blob_store](settings).exists(sha256)
     except BackendUnavailable as error:
         raise SelftestFailure(
             f"The {settings.blob_store} blob store did not answer: {error}"
+        ) from None
+    except Exception as error:  # e.g. S3 refusing the keys (403): no port error names that
+        raise SelftestFailure(
+            f"Looking in the {settings.blob_store} blob store failed: "
+            f"{type(error).__name__}: {error}"
         ) from None
     if not present:
         raise SelftestFailure(

@@ -19,10 +19,14 @@ one_shape = pytest.mark.parametrize("live_server", selected_configs()[:1], indir
 
 
 def selftest(
-    server, *args: str, password: str | None = None, url: str | None = None, user: str = ""
-):
+    server, *args: str, password: str | None = None, url: str | None = None, user: str = "",
+    env: dict[str, str] | None = None,
+):  # fmt: skip
     """Run the command as an operator would: the password in the environment only."""
-    env = {**server.env, PASSWORD_ENV: server.admin_password if password is None else password}
+    env = {
+        **server.env, **(env or {}),
+        PASSWORD_ENV: server.admin_password if password is None else password,
+    }  # fmt: skip
     argv = [
         ORCHARD,
         "selftest",
@@ -127,6 +131,15 @@ def test_wrong_bytes_fail_the_concurrent_check_from_its_threads(live_server):
         done = selftest(live_server, "--check", "concurrent", "--package", package_name(),
                         url=proxy.url)  # fmt: skip
     assert_failed_once(done, "concurrent", "served wrong bytes", "_parallel_")
+
+
+@pytest.mark.parametrize("live_server", ["sqlite-fs"], indirect=True)
+def test_a_blob_missing_from_the_configured_store_fails_the_storage_check(live_server, tmp_path):
+    # The pod's settings name another data directory than the server's: the API's 200 is
+    # not taken for the blob being where the settings say.
+    elsewhere = {"ORCHARD_DATA_DIR": str(tmp_path)}
+    done = selftest(live_server, "--check", "storage", "--verify-blob-store", env=elsewhere)
+    assert_failed_once(done, "storage", "is not in the filesystem blob store")
 
 
 @one_shape
