@@ -57,13 +57,9 @@ def package_name() -> str:
     return f"selftest-{uuid.uuid4().hex[:8]}"
 
 
-# The embedded and the scale-out shape, as far as ORCHARD_TEST_CONFIGS selects them
-# (persistence: tests/integration/chart/, which always runs both).
-@pytest.mark.parametrize(
-    "live_server",
-    [c for c in ("sqlite-fs", "postgres-s3") if c in selected_configs()] or selected_configs(),
-    indirect=True,
-)
+# One shape: tests/integration/chart/ runs every check again, as the chart's hooks, on the
+# embedded and the scale-out shape (persistence and the bucket lookup included).
+@one_shape
 def test_every_check_passes_on_a_working_server(live_server):
     name = package_name()
     done = selftest(live_server, "--package", name, "--verify-blob-store")
