@@ -326,6 +326,12 @@ class TestHooks:
         hook = find(objects, "Pod", "orchard-test-persistence")[0]
         assert binding["subjects"][0]["name"] == hook["spec"]["serviceAccountName"]
 
+    def test_without_the_persistence_hook_no_pod_may_delete_pods(self):
+        objects = manifests({"tests": {"persistence": False}})
+        checks = [h["spec"]["containers"][0]["args"][1] for h in hook_pods(objects)]
+        assert checks == [c for c in SEED_PLAN if c != "persistence"]
+        assert not find(objects, "Role") and not find(objects, "RoleBinding")
+
     def test_the_storage_hook_checks_the_bucket_itself_on_s3(self):
         hook = find(manifests(values_of("scale-out")), "Pod", "orchard-test-storage")[0]
         env = env_of(hook["spec"]["containers"][0])
