@@ -164,3 +164,16 @@ def test_a_generated_password_is_kept_private_until_changed(tmp_path) -> None:
         assert not password_file.exists()
     finally:
         server.stop()
+
+
+def test_a_worker_count_below_one_is_refused(tmp_path) -> None:
+    result = subprocess.run(
+        [ORCHARD, "serve", "--workers", "0"],
+        env=serve_env(tmp_path / "data"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2  # click's usage error
+    assert "Invalid value for '--workers'" in result.stderr
+    assert "listening" not in result.stderr
