@@ -127,7 +127,9 @@ def _convert(name: str, raw: str, kind: object) -> object:
         if kind in (float, "float"):
             return float(raw)
     except (ValueError, OverflowError):
-        raise ConfigError(f"{variable(name)}={raw} {_NOT_A[str(kind)]}; {_works(name)}.") from None
+        raise ConfigError(
+            f"{variable(name)}={_shown(raw)} {_NOT_A[str(kind)]}; {_works(name)}."
+        ) from None
     return raw
 
 
@@ -234,5 +236,12 @@ def check_setting(name: str, value: object, raw: str) -> None:
     rule = _rule(name)
     if rule is None or rule[0](value):
         return
-    shown = f" ({len(raw)} characters)" if name in _SECRETS else f"={raw}"
+    shown = f" ({len(raw)} characters)" if name in _SECRETS else f"={_shown(raw)}"
     raise ConfigError(f"{variable(name)}{shown} cannot be used: {rule[1]}.")
+
+
+def _shown(raw: str, limit: int = 80) -> str:
+    """A value as typed, unless line breaks or other control characters would split
+    the sentence (then quoted with escapes); long ones cut."""
+    text = raw if raw.isprintable() else repr(raw)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

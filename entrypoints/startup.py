@@ -7,6 +7,7 @@ at once against one database.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from domain.errors import AlreadyExists
@@ -14,6 +15,8 @@ from domain.services import projects, users
 from entrypoints import admin_password
 from entrypoints.bootstrap import Services
 from entrypoints.config import Settings
+
+Announce = Callable[..., object]  # print or click.echo: called with the text and file=stderr
 
 
 def migrate(settings: Settings) -> None:
@@ -29,7 +32,7 @@ def prepare(services: Services, *, announce=print) -> None:
     projects.ensure_project(services.uow(), services.clock, name=services.settings.default_index)
 
 
-def ensure_admin(services: Services, *, announce=print) -> None:
+def ensure_admin(services: Services, *, announce: Announce = print) -> None:
     """The first administrator, on the first start only; later starts say what of
     ORCHARD_ADMIN_USER/ORCHARD_ADMIN_PASSWORD they ignore, and where a generated
     password still is."""
@@ -63,7 +66,7 @@ _IGNORED = (
 )
 
 
-def _create_admin(services: Services, announce) -> None:
+def _create_admin(services: Services, announce: Announce) -> None:
     settings = services.settings
     # Written to the data dir before the account exists: a start that fails later
     # (port taken, crash) leaves it there for the next one.
@@ -83,7 +86,7 @@ def _create_admin(services: Services, announce) -> None:
     _say(announce, f"Created the administrator '{settings.admin_user}' with {source}.")
 
 
-def _remind_or_forget(services: Services, announce) -> None:
+def _remind_or_forget(services: Services, announce: Announce) -> None:
     path = admin_password.path_of(services.settings)
     if admin_password.discard_if_changed(services):
         _say(announce, f"Removed {path}: the password it held has been changed.")
@@ -96,5 +99,5 @@ def _remind_or_forget(services: Services, announce) -> None:
         )
 
 
-def _say(announce, message: str) -> None:
+def _say(announce: Announce, message: str) -> None:
     announce(message, file=sys.stderr)

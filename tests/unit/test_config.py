@@ -58,6 +58,12 @@ def test_a_short_admin_password_is_refused_without_being_shown() -> None:
     assert "8 to 1024 characters" in message
 
 
+def test_a_value_with_a_line_break_stays_on_one_line() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"ORCHARD_BLOB_STORE": "s3\nfilesystem"})
+    assert str(raised.value).startswith("ORCHARD_BLOB_STORE='s3\\nfilesystem' cannot be used")
+
+
 def test_an_unreadable_config_file_is_one_sentence(tmp_path) -> None:
     missing = tmp_path / "orchard.conf"
     with pytest.raises(ConfigError, match=f"ORCHARD_CONFIG_FILE={missing} cannot be read"):
