@@ -74,3 +74,25 @@ def test_every_runtime_dependency_is_pinned_below_its_next_major() -> None:
 def test_every_test_tool_is_pinned_below_its_next_major() -> None:
     for requirement in requirements("options.extras_require", "test"):
         assert any(spec.operator == "<" for spec in requirement.specifier), str(requirement)
+
+
+def make_dry_run(tmp_path: Path, target: str) -> str:
+    """What ``make TARGET`` would run in a fresh clone (``make -n``: nothing is run)."""
+    for name in ("Makefile", "setup.cfg", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    result = subprocess.run(
+        ["make", "-n", target], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_make_run_installs_the_runtime_only_and_quietly(tmp_path) -> None:
+    commands = make_dry_run(tmp_path, "run")
+    installs = [line for line in commands.splitlines() if "pip install" in line]
+    assert installs == [".venv/bin/pip install -qq --disable-pip-version-check -e ."]
+
+
+def test_the_test_targets_add_the_test_and_lint_tools(tmp_path) -> None:
+    commands = make_dry_run(tmp_path, "unit")
+    assert "-e '.[test]'" in commands
