@@ -47,8 +47,11 @@ def check_directory(name: str, path: str) -> None:
         ) from None
 
 
+BACKLOG = 2048
+
+
 def bind_listener(settings: Settings) -> socket.socket:
-    """The listening address bound (not yet listening), inheritable by gunicorn."""
+    """A socket listening on the configured address, inheritable by gunicorn."""
     host, port = settings.host, settings.port
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
@@ -64,6 +67,10 @@ def bind_listener(settings: Settings) -> socket.socket:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
     try:
         listener.bind(address)
+        # Listening at once: with SO_REUSEADDR, Linux lets a second socket bind a port
+        # nobody listens on yet, so two starts on one port would both pass the bind.
+        # Connections wait in the backlog (gunicorn's default size) until workers accept.
+        listener.listen(BACKLOG)
     except OSError as error:
         listener.close()
         raise ConfigError(_bind_failure(host, port, error)) from None

@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from entrypoints.config import Settings
+from entrypoints.preflight import bind_listener
 from tests.harness.live_server import ORCHARD, LiveServer, free_port
 
 pytestmark = pytest.mark.integration
@@ -62,6 +64,18 @@ def test_a_taken_port_stops_the_start_before_anything_is_created(tmp_path, taken
 
     assert f"Port {taken_port} on 127.0.0.1 is already in use" in result.stderr
     assert not data_dir.exists()  # no database, no admin, no password
+
+
+def test_of_two_starts_on_one_port_the_second_stops_at_once(tmp_path) -> None:
+    """Each start binds with SO_REUSEADDR (as gunicorn does), which Linux lets a second
+    socket share until one listens: the first start's socket must already listen."""
+    first = bind_listener(Settings(port=free_port()))
+    try:
+        port = first.getsockname()[1]
+        result = serve_failing(serve_env(tmp_path / "data", ORCHARD_PORT=str(port)))
+    finally:
+        first.close()
+    assert f"Port {port} on 127.0.0.1 is already in use" in result.stderr
 
 
 @pytest.mark.parametrize(
