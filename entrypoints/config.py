@@ -6,6 +6,7 @@ the environment wins over it. Only the composition root and the CLI read this mo
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
@@ -84,6 +85,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             kwargs[spec.name] = _convert(spec.name, raw, spec.type)
             check_setting(spec.name, kwargs[spec.name], raw)
     return Settings(**kwargs)
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """A sentence for each ``ORCHARD_*`` variable that is no setting (a typo is otherwise
+    silently ignored); the test harness's ``ORCHARD_TEST_*`` are not settings by design."""
+    environ = os.environ if environ is None else environ
+    known = [variable(spec.name) for spec in fields(Settings)] + ["ORCHARD_CONFIG_FILE"]
+    sentences = []
+    for name in sorted(environ):
+        if name.startswith("ORCHARD_") and name not in known and "ORCHARD_TEST_" not in name:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            sentences.append(f"{name} is not an Orchard setting and is ignored{hint}.")
+    return sentences
 
 
 def variable(name: str) -> str:

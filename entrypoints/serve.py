@@ -15,7 +15,7 @@ from typing import NoReturn
 import click
 
 from entrypoints.bootstrap import bootstrap
-from entrypoints.config import load_settings
+from entrypoints.config import load_settings, unknown_variables
 from entrypoints.http.metrics import prepare_multiprocess_dir
 from entrypoints.preflight import bind_listener, check_directories, database_errors
 from entrypoints.startup import migrate, prepare
@@ -24,6 +24,8 @@ from entrypoints.startup import migrate, prepare
 def run_server(workers: int | None = None) -> NoReturn:
     """Serve until stopped; a setting that cannot work raises ConfigError first."""
     settings = load_settings()
+    for sentence in unknown_variables():
+        click.echo(sentence, err=True)
     listener = bind_listener(settings)  # kept open: gunicorn inherits it
     check_directories(settings)
     with database_errors(settings):

@@ -143,7 +143,7 @@ def test_other_commands_report_bad_settings_in_one_sentence_too(tmp_path) -> Non
 
 def server_at(data_dir: Path) -> LiveServer:
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = serve_env(data_dir)
+    env = serve_env(data_dir, ORCHARD_WORKER="2")  # a typo, reported and ignored
     return LiveServer(
         config_name="sqlite-fs",
         env=env,
@@ -164,6 +164,7 @@ def test_a_generated_password_is_kept_private_until_changed(tmp_path) -> None:
         log = server.log_text()
         assert f"The password of 'admin' is in {password_file}" in log
         assert log.count("Orchard listening on ") == 1
+        assert "ORCHARD_WORKER is not an Orchard setting and is ignored (did you mean" in log
         assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
         password = password_file.read_text().split("password: ")[1].strip()
         login = {"username": "admin", "password": password}

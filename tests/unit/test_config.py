@@ -7,7 +7,7 @@ from dataclasses import fields
 
 import pytest
 
-from entrypoints.config import ConfigError, Settings, load_settings, variable
+from entrypoints.config import ConfigError, Settings, load_settings, unknown_variables, variable
 
 BAD = [
     ("ORCHARD_PORT", "abc", "a port from 1 to 65535"),
@@ -101,3 +101,10 @@ TYPED = [spec for spec in fields(Settings) if spec.type in ("int", "float", "boo
 def test_every_typed_setting_refuses_what_is_not_its_type(spec) -> None:
     with pytest.raises(ConfigError, match=f"^{variable(spec.name)}=not a value "):
         load_settings({variable(spec.name): "not a value"})
+
+
+def test_a_misspelt_variable_is_named_with_the_setting_it_resembles() -> None:
+    environ = {"ORCHARD_PROT": "9000", "ORCHARD_PORT": "9000", "ORCHARD_TEST_CONFIGS": "x"}
+    assert unknown_variables(environ) == [
+        "ORCHARD_PROT is not an Orchard setting and is ignored (did you mean ORCHARD_PORT?)."
+    ]
