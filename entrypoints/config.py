@@ -78,7 +78,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     values = dict(_read_file(environ.get("ORCHARD_CONFIG_FILE")))
     values.update({k: v for k, v in environ.items() if k.startswith("ORCHARD_")})
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     for spec in fields(Settings):
         raw = values.get(variable(spec.name))
         if raw is not None:

@@ -42,13 +42,12 @@ def ensure_admin(services: Services, *, announce: Announce = print) -> None:
         anyone = admin is not None or bool(uow.users.list())
     if not anyone:
         _create_admin(services, announce)
-    elif admin is None and (
-        settings.admin_password or settings.admin_user != Settings().admin_user
-    ):
-        _say(
-            announce,
-            f"{_IGNORED}: users exist already, and no user is named '{settings.admin_user}'.",
-        )
+    elif admin is None:
+        if settings.admin_password or settings.admin_user != Settings().admin_user:
+            _say(
+                announce,
+                f"{_IGNORED}: users exist already, and no user is named '{settings.admin_user}'.",
+            )
     elif settings.admin_password and not services.hasher.verify(
         admin.password_hash, settings.admin_password
     ):
