@@ -81,8 +81,14 @@ def _create_admin(services: Services, announce: Announce) -> None:
         )
     except AlreadyExists:
         return  # another instance created it first
-    source = "ORCHARD_ADMIN_PASSWORD" if settings.admin_password else "a generated password"
-    _say(announce, f"Created the administrator '{settings.admin_user}' with {source}.")
+    # Shown once, on the start that made it (SPEC: "generated and printed once"); the file
+    # keeps it for the starts after, and says so on each.
+    source = (
+        "the password from ORCHARD_ADMIN_PASSWORD"
+        if settings.admin_password
+        else f"the generated password: {password}"
+    )
+    _say(announce, f"Created the administrator '{settings.admin_user}' with {source}")
 
 
 def _remind_or_forget(services: Services, announce: Announce) -> None:

@@ -40,10 +40,19 @@ def test_a_generated_password_is_kept_in_a_private_file_and_announced(tmp_path) 
     services, said = start(tmp_path)
     path = admin_password.path_of(services.settings)
 
+    kept = kept_password(services)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert can_log_in(services, "admin", kept_password(services))
-    assert kept_password(services) not in "\n".join(said)  # never logged
+    assert can_log_in(services, "admin", kept)
     assert any(str(path) in line and "set-password admin" in line for line in said)
+    assert said[0] == f"Created the administrator 'admin' with the generated password: {kept}"
+
+
+def test_the_password_is_printed_on_the_start_that_made_it_only(tmp_path) -> None:
+    first, _ = start(tmp_path)
+
+    _, said = start(tmp_path)
+
+    assert not any(kept_password(first) in line for line in said)
 
 
 def test_every_later_start_says_where_the_password_still_is(tmp_path) -> None:
