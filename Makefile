@@ -2,7 +2,11 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# Two stamps: `make run` installs the runtime only; the test and lint tools come on top
+# for every other target (`.installed` is the one engineers' notes name).
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+STAMP         := $(VENV)/.installed
+PIP    := $(BIN)/pip install -qq --disable-pip-version-check
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint format unit integration large bench clean
@@ -10,13 +14,18 @@ STAMP  := $(VENV)/.installed
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): setup.cfg pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+$(RUNTIME_STAMP): setup.cfg pyproject.toml
+	@echo "Installing Orchard's runtime into $(VENV) (once; 'make clean' removes it)..."
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(PIP) -e .
+	@touch $(RUNTIME_STAMP)
 
-run: $(STAMP) ## serve Orchard on the embedded default (SQLite + ./orchard-data, port 8080)
+$(STAMP): $(RUNTIME_STAMP)
+	@echo "Adding the test and lint tools to $(VENV)..."
+	@$(PIP) -e '.[test]'
+	@touch $(STAMP)
+
+run: $(RUNTIME_STAMP) ## serve Orchard on the embedded default (SQLite + ./orchard-data, port 8080)
 	$(BIN)/orchard serve
 
 lint: $(STAMP) ## ruff lint and format check, mypy over the production code

@@ -4,46 +4,30 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 import click
 
 from entrypoints import cli_maintenance
-from entrypoints.bootstrap import bootstrap
 from entrypoints.cli_admin import admin
+from entrypoints.cli_group import OrchardGroup
 from entrypoints.cli_pypi import pypi as pypi_group
 from entrypoints.cli_selftest import selftest
 from entrypoints.config import load_settings
-from entrypoints.http.metrics import prepare_multiprocess_dir
-from entrypoints.startup import migrate, prepare
+from entrypoints.serve import run_server
+from entrypoints.startup import migrate
 
 
-@click.group()
+@click.group(cls=OrchardGroup)
 def main() -> None:
     """Orchard: a content-addressed artifact repository and Python package index."""
 
 
 @main.command()
-@click.option("--workers", type=int, default=None, help="gunicorn worker processes")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="gunicorn worker processes"
+)
 def serve(workers: int | None) -> None:
     """Migrate, create the first admin, then serve with gunicorn."""
-    settings = load_settings()
-    migrate(settings)
-    prepare(bootstrap(settings), announce=click.echo)
-    prepare_multiprocess_dir(settings.data_dir)  # fresh metrics files for this run
-    argv = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-c",
-        "python:entrypoints.gunicorn_config",
-        "entrypoints.wsgi:create_app()",
-    ]
-    if workers:
-        argv[5:5] = ["--workers", str(workers)]
-    click.echo(f"Orchard listening on http://{settings.host}:{settings.port}", err=True)
-    os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
+    run_server(workers)
 
 
 @main.group()

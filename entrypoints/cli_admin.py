@@ -12,6 +12,7 @@ from domain.model import ApiKey, Membership, Project, User
 from domain.services import admin as admin_service
 from domain.services import projects, users
 from domain.services.admin import OPERATOR
+from entrypoints import admin_password
 from entrypoints.cli_support import domain_errors, services, table
 
 ROLES = click.Choice(["read", "write", "admin"])
@@ -96,6 +97,8 @@ def users_set_password(username: str, password: str) -> None:
     with domain_errors():
         users.set_password(svc.uow(), svc.hasher, username=username, password=password)
     click.echo(f"Changed the password of '{username}'.")
+    if admin_password.discard_if_changed(svc):  # the generated one is no longer needed
+        click.echo(f"Removed {admin_password.path_of(svc.settings)}.")
 
 
 @users_group.command("set-admin")

@@ -6,8 +6,11 @@ the environment wins over it. Only the composition root and the CLI read this mo
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
@@ -77,8 +80,16 @@ class Settings:
         return Settings(**{**self.__dict__, **changes})
 
 
+class ConfigError(ValueError):
+    """A setting Orchard cannot use: one sentence naming the variable, the value given
+    and what would work, shown instead of a traceback (exit status 1)."""
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Settings from a config file (if named) overlaid with the environment."""
+    """Settings from a config file (if named) overlaid with the environment.
+
+    Raises ConfigError, naming the first variable that cannot be used.
+    """
     environ = os.environ if environ is None else environ
     values = dict(_read_file(environ.get("ORCHARD_CONFIG_FILE")))
     values.update({k: v for k, v in environ.items() if k.startswith("ORCHARD_")})
@@ -86,19 +97,45 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     # dict of one value type cannot say.
     kwargs: dict[str, Any] = {}
     for spec in fields(Settings):
-        raw = values.get(f"ORCHARD_{spec.name.upper()}")
+        raw = values.get(variable(spec.name))
         if raw is not None:
             kwargs[spec.name] = _convert(spec.name, raw, spec.type)
-    settings = Settings(**kwargs)
-    _validate(settings)
-    return settings
+            check_setting(spec.name, kwargs[spec.name], raw)
+    return Settings(**kwargs)
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """A sentence for each ``ORCHARD_*`` variable that is no setting (a typo is otherwise
+    silently ignored); the test harness's ``ORCHARD_TEST_*`` are not settings by design."""
+    environ = os.environ if environ is None else environ
+    known = [variable(spec.name) for spec in fields(Settings)] + ["ORCHARD_CONFIG_FILE"]
+    sentences = []
+    for name in sorted(environ):
+        if name.startswith("ORCHARD_") and name not in known and "ORCHARD_TEST_" not in name:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            sentences.append(f"{name} is not an Orchard setting and is ignored{hint}.")
+    return sentences
+
+
+def variable(name: str) -> str:
+    """The environment variable of a setting: ``port`` -> ``ORCHARD_PORT``."""
+    return f"ORCHARD_{name.upper()}"
 
 
 def _read_file(path: str | None) -> list[tuple[str, str]]:
     if not path:
         return []
+    try:
+        text = Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not a text file"
+        raise ConfigError(
+            f"ORCHARD_CONFIG_FILE={path} cannot be read ({reason}): "
+            "name a readable file of KEY=value lines, or unset it."
+        ) from None
     pairs = []
-    for line in Path(path).read_text().splitlines():
+    for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("#") and "=" in line:
             key, _, value = line.partition("=")
@@ -106,17 +143,36 @@ def _read_file(path: str | None) -> list[tuple[str, str]]:
     return pairs
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+
+
 def _convert(name: str, raw: str, kind: object) -> object:
     try:
         if kind in (bool, "bool"):
-            return raw.strip().lower() in ("1", "true", "yes", "on")
+            word = raw.strip().lower()
+            if word not in _TRUE + _FALSE:
+                raise ValueError(raw)
+            return word in _TRUE
         if kind in (int, "int"):
             return int(_size(raw))
         if kind in (float, "float"):
             return float(raw)
-    except ValueError:
-        raise ValueError(f"ORCHARD_{name.upper()}: cannot read {raw!r}") from None
+    except (ValueError, OverflowError):
+        raise ConfigError(
+            f"{variable(name)}={_shown(raw)} {_NOT_A[str(kind)]}; {_works(name)}."
+        ) from None
     return raw
+
+
+_NOT_A = {
+    "bool": "is not true or false",
+    "int": "is not a whole number",
+    "float": "is not a number",
+    str(bool): "is not true or false",
+    str(int): "is not a whole number",
+    str(float): "is not a number",
+}
 
 
 def _size(raw: str) -> int:
@@ -128,28 +184,112 @@ def _size(raw: str) -> int:
     return int(raw)
 
 
-def _validate(settings: Settings) -> None:
-    if settings.blob_store not in ("filesystem", "s3"):
-        raise ValueError("ORCHARD_BLOB_STORE must be 'filesystem' or 's3'.")
-    if settings.download_mode not in ("proxy", "redirect"):
-        raise ValueError("ORCHARD_DOWNLOAD_MODE must be 'proxy' or 'redirect'.")
-    if settings.max_upload_size < 1:
-        raise ValueError("ORCHARD_MAX_UPLOAD_SIZE must be positive.")
-    if settings.max_json_depth < 2:
-        raise ValueError("ORCHARD_MAX_JSON_DEPTH must be at least 2.")
-    _validate_throttling(settings)
+# ------------------------------------------------------------------ what each setting takes
+
+_LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+# The domain's rules for a username and a password (domain/services/users.py), checked
+# here too so that a bad first admin stops the start before anything is created.
+_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_SECRETS = ("admin_password", "secret_key", "s3_secret_key")  # never echoed back
 
 
-def _validate_throttling(settings: Settings) -> None:
-    for name in ("login_failures_per_user", "login_failures_per_address"):
-        if getattr(settings, name) < 0:
-            raise ValueError(f"ORCHARD_{name.upper()} must be 0 (off) or more.")
-    for name in ("login_failure_window", "login_lockout", "login_max_lockout"):
-        if getattr(settings, name) <= 0:
-            raise ValueError(f"ORCHARD_{name.upper()} must be a positive number of seconds.")
+def _project_name(value: str) -> bool:
+    from domain.errors import InvalidInput
+    from domain.names import validate_project_name
+
     try:
-        settings.trusted_proxy_networks  # noqa: B018 - parsed to be checked
-    except ValueError as error:
-        raise ValueError(
-            f"ORCHARD_TRUSTED_PROXIES: {error} (give addresses or networks, comma-separated)."
-        ) from None
+        validate_project_name(value)
+    except InvalidInput:
+        return False
+    return True
+
+
+def _networks(value: str) -> bool:
+    try:
+        Settings(trusted_proxies=value).trusted_proxy_networks  # noqa: B018 - parsed to check
+    except ValueError:
+        return False
+    return True
+
+
+def _within(low: float, high: float = math.inf) -> Callable[[Any], bool]:
+    return lambda value: low <= value <= high
+
+
+# setting -> (is the converted value usable?, what would work). Numbers not named here
+# must be 0 or more; other text is taken as given.
+_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "host": (
+        lambda v: bool(v.strip()) and not any(c.isspace() for c in v),
+        "use an address or host name, such as 127.0.0.1 or 0.0.0.0",
+    ),
+    "port": (_within(1, 65535), "use a port from 1 to 65535"),
+    "data_dir": (lambda v: bool(v.strip()), "use a directory path"),
+    "database_url": (
+        lambda v: not v or v.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")),
+        "use sqlite:////path/to/orchard.db or postgresql+psycopg://user@host/dbname, or "
+        "leave it unset for SQLite in the data dir",
+    ),
+    "blob_store": (lambda v: v in ("filesystem", "s3"), "use filesystem or s3"),
+    "s3_endpoint": (
+        lambda v: not v or v.startswith(("http://", "https://")),
+        "use a URL such as http://minio:9000, or leave it unset for AWS",
+    ),
+    "s3_bucket": (lambda v: bool(v.strip()), "use a bucket name"),
+    "s3_timeout": (lambda v: v > 0, "use a number of seconds above 0"),
+    "s3_read_timeout": (lambda v: v > 0, "use a number of seconds above 0"),
+    "admin_user": (
+        lambda v: bool(_USERNAME.fullmatch(v)) and v != "__token__",
+        "use 1-64 letters, digits, '.', '_' or '-'",
+    ),
+    "admin_password": (
+        lambda v: not v or 8 <= len(v) <= 1024,
+        "use 8 to 1024 characters, or leave it unset to have one generated",
+    ),
+    "max_upload_size": (_within(1), "use a size above 0, in bytes or with K, M, G or T (10G)"),
+    "download_mode": (lambda v: v in ("proxy", "redirect"), "use proxy or redirect"),
+    "presign_expiry": (_within(1, 604800), "use 1 to 604800 seconds (S3's limit, 7 days)"),
+    "workers": (_within(1), "use 1 or more worker processes"),
+    "threads": (_within(1), "use 1 or more threads"),
+    "default_index": (_project_name, "use a project name: a-z, 0-9, '.', '_' or '-'"),
+    "log_level": (lambda v: v.lower() in _LOG_LEVELS, "use one of " + ", ".join(_LOG_LEVELS)),
+    "max_json_depth": (_within(2), "use a nesting depth of 2 or more"),
+    "login_failure_window": (lambda v: v > 0, "use a number of seconds above 0"),
+    "login_lockout": (lambda v: v > 0, "use a number of seconds above 0"),
+    "login_max_lockout": (lambda v: v > 0, "use a number of seconds above 0"),
+    "trusted_proxies": (
+        _networks,
+        "give addresses or networks, comma-separated, such as 10.0.0.0/8,127.0.0.1",
+    ),
+}
+_AT_LEAST_ZERO = (_within(0), "use 0 or more")
+
+
+def _rule(name: str) -> tuple[Callable[[Any], bool], str] | None:
+    if name in _RULES:
+        return _RULES[name]
+    kind = {spec.name: str(spec.type) for spec in fields(Settings)}.get(name)
+    if kind in ("bool", str(bool)):
+        return (lambda value: True), "use true or false"
+    return _AT_LEAST_ZERO if kind in ("int", "float", str(int), str(float)) else None
+
+
+def _works(name: str) -> str:
+    rule = _rule(name)
+    return rule[1] if rule else "see the settings table in the README"
+
+
+def check_setting(name: str, value: object, raw: str) -> None:
+    """Raise ConfigError if a setting's value cannot be used (secrets are not echoed)."""
+    rule = _rule(name)
+    if rule is None or rule[0](value):
+        return
+    shown = f" ({len(raw)} characters)" if name in _SECRETS else f"={_shown(raw)}"
+    raise ConfigError(f"{variable(name)}{shown} cannot be used: {rule[1]}.")
+
+
+def _shown(raw: str, limit: int = 80) -> str:
+    """A value as typed, unless line breaks or other control characters would split
+    the sentence (then quoted with escapes); long ones cut."""
+    text = raw if raw.isprintable() else repr(raw)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -35,6 +35,20 @@ limit_request_field_size = 8190
 accesslog = None
 errorlog = "-"
 loglevel = _settings.log_level
+# gunicorn 25+ opens a control socket at $XDG_RUNTIME_DIR or ~/.gunicorn/gunicorn.ctl:
+# one path for every instance on the host, replaced by each start (even a failed one).
+# Orchard is managed by signals (TERM drains, HUP reloads), so it stays off.
+control_socket_disable = True
+
+
+def when_ready(server) -> None:
+    """The one "listening" line, printed once the socket listens (never for a failed
+    start: ``orchard serve`` checks the address before it creates anything)."""
+    import sys
+
+    from entrypoints.preflight import url
+
+    print(f"Orchard listening on {url(_settings)}", file=sys.stderr, flush=True)
 
 
 def child_exit(server, worker) -> None:

@@ -60,7 +60,8 @@ def _in_blob_store(sha256: str) -> str:
     except ValueError as error:  # a setting that cannot be read: its own sentence
         raise SelftestFailure(f"The blob store settings are wrong: {error}") from None
     try:
-        present = BLOB_STORES[settings.blob_store](settings).exists(sha256)
+        store = BLOB_STORES[settings.blob_store](settings)
+        present = store.modified_at(sha256) is not None  # None: no such blob
     except BackendUnavailable as error:
         raise SelftestFailure(
             f"The {settings.blob_store} blob store did not answer: {error}"
