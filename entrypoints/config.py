@@ -36,6 +36,13 @@ class Settings:
     admin_password: str = ""
     secret_key: str = ""  # default: generated once into <data_dir>/secret_key
     max_upload_size: int = 10 * GIB
+    # Any body that is not a file upload (JSON, a form), and the non-file parts of an
+    # upload form together (its fields, a PyPI description): small, refused with 413.
+    max_body_size: int = 1024**2
+    # Slow clients (docs/operations.md, "Security"): a request's line and headers must
+    # arrive within header_timeout seconds; a body may pause at most body_timeout seconds.
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
     download_mode: str = "proxy"  # or "redirect"
     presign_expiry: int = 300
     workers: int = 4
@@ -117,3 +124,7 @@ def _validate(settings: Settings) -> None:
         raise ValueError("ORCHARD_DOWNLOAD_MODE must be 'proxy' or 'redirect'.")
     if settings.max_upload_size < 1:
         raise ValueError("ORCHARD_MAX_UPLOAD_SIZE must be positive.")
+    if settings.max_body_size < 1:
+        raise ValueError("ORCHARD_MAX_BODY_SIZE must be positive.")
+    if settings.header_timeout <= 0 or settings.body_timeout <= 0:
+        raise ValueError("ORCHARD_HEADER_TIMEOUT and ORCHARD_BODY_TIMEOUT must be positive.")

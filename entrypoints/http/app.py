@@ -14,6 +14,7 @@ from entrypoints.http import (
     api_projects,
     draining,
     health,
+    limits,
     metrics,
     observability,
     streaming,
@@ -31,7 +32,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = Flask("orchard")
     app.config.update(
         SECRET_KEY=services.pepper,
-        MAX_CONTENT_LENGTH=settings.max_upload_size + 1024 * 1024,  # room for multipart framing
+        MAX_CONTENT_LENGTH=settings.max_body_size,  # file uploads: see limits.body_limit
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="orchard_session",
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         settings.password_cache_seconds, services.pepper
     )
     streaming.install(app)
+    limits.install(app)  # small bodies everywhere but file uploads
     register_error_handlers(app)
     observability.install(app)  # request id, JSON access log, request metrics
     draining.install(app)  # 503 while a SIGTERM'd worker drains
