@@ -9,16 +9,19 @@
   (``close_on_unread_body``).
 - ``Expect: 100-continue`` is answered when the application first reads the body, not
   before it runs: a refusal (413, 401) then reaches the client before it sends a byte of
-  the body (``ContinueOnFirstRead``).
+  the body; and a body that stalls longer than ``ORCHARD_BODY_TIMEOUT`` between two bytes
+  is refused with 408 instead of holding its thread for ever (``RequestBody``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterable
 
 from gunicorn import util
 from gunicorn.http.body import ChunkedReader, LengthReader
+from werkzeug.exceptions import RequestTimeout
 
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
@@ -36,9 +39,31 @@ def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
     util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
+def write_timeout(sock, head_complete: bool, limits) -> None:
+    """408 for a request whose head (or small body) did not arrive in time; best effort,
+    without blocking: the client is slow by definition."""
+    if head_complete:
+        detail = (
+            f"The request body did not arrive within {limits.body_timeout:g} s "
+            "(ORCHARD_BODY_TIMEOUT)."
+        )
+    else:
+        detail = (
+            f"The request line and headers did not arrive within {limits.header_timeout:g} s "
+            "(ORCHARD_HEADER_TIMEOUT)."
+        )
+    body = json.dumps({"detail": detail}).encode()
+    head = (
+        "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    with contextlib.suppress(OSError):
+        sock.send(head.encode("latin-1") + body)
+
+
 def body_fully_read(body: object) -> bool:
     """Whether nothing of the request body is left unread on the socket."""
-    body = getattr(body, "body", body)  # unwrap ContinueOnFirstRead
+    body = getattr(body, "body", body)  # unwrap RequestBody
     reader = getattr(body, "reader", None)
     if isinstance(reader, LengthReader):
         return reader.length == 0
@@ -62,31 +87,39 @@ def close_on_unread_body(app: Callable) -> Callable:
     return application
 
 
-class ContinueOnFirstRead:
-    """``wsgi.input`` that sends ``100 Continue`` just before the first read."""
+class RequestBody:
+    """``wsgi.input`` that owes the client ``100 Continue`` until the first read, and
+    refuses (408) a body that goes ``idle_timeout`` seconds without a byte."""
 
-    def __init__(self, body, sock) -> None:
+    def __init__(self, body, sock, idle_timeout: float, send_continue: bool) -> None:
         self.body = body
         self._sock = sock
-        self._pending = True
+        self._idle_timeout = idle_timeout
+        self._continue_pending = send_continue
 
-    def _continue(self) -> None:
-        if self._pending:
-            self._pending = False
+    def _read(self, method: Callable, *args):
+        if self._continue_pending:
+            self._continue_pending = False
             util.write(self._sock, CONTINUE)
+        self._sock.settimeout(self._idle_timeout)
+        try:
+            return method(*args)
+        except TimeoutError:
+            raise RequestTimeout(
+                f"The request body stalled: no byte for {self._idle_timeout:g} s "
+                "(ORCHARD_BODY_TIMEOUT); nothing was stored."
+            ) from None
+        finally:
+            self._sock.settimeout(None)
 
     def read(self, size=None) -> bytes:
-        self._continue()
-        return self.body.read(size)
+        return self._read(self.body.read, size)
 
     def readline(self, size=None) -> bytes:
-        self._continue()
-        return self.body.readline(size)
+        return self._read(self.body.readline, size)
 
     def readlines(self, size=None) -> list[bytes]:
-        self._continue()
-        return self.body.readlines(size)
+        return self._read(self.body.readlines, size)
 
     def __iter__(self):
-        self._continue()
-        return iter(self.body)
+        return iter(self.readline, b"")
