@@ -257,3 +257,16 @@ class TestErrorsAreJson:
         )
         assert "10 bytes" in assert_error(response, 416)
         assert response.headers["content-range"] == "bytes */10"
+
+
+class TestExpectContinue:
+    def test_a_small_body_behind_expect_continue_gets_one_100_and_an_answer(self, server):
+        body = b'{"username": "nobody", "password": "wrong"}'
+        head = f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n"
+        with connect(server) as sock:
+            sock.sendall(login_head(server, head))
+            status, _, _ = read_response(sock)
+            assert status == 100
+            sock.sendall(body)
+            status, _, _ = read_response(sock)  # a second 100 would show up here
+        assert status == 401

@@ -8,6 +8,7 @@ measurement, not a test: ``scripts/slow_clients.py``, figures in docs/operations
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import socket
@@ -122,3 +123,28 @@ def test_an_idle_connection_is_closed_after_the_header_timeout(server):
     with open_trickler(server, b"") as sock:
         sock.settimeout(30)
         assert sock.recv(1) == b""  # closed silently: no request was started
+
+
+def test_an_upload_body_that_stalls_is_answered_408_and_nothing_stored(server):
+    auth = base64.b64encode(f"{server.admin_user}:{server.admin_password}".encode()).decode()
+    with httpx.Client(base_url=server.url, auth=(server.admin_user, server.admin_password)) as c:
+        project = c.post("/api/v1/projects", json={"name": "stalls"}).json()["name"]
+        c.post(f"/api/v1/project/{project}/packages", json={"name": "files"})
+    part = (
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n" + b"x" * 70000
+    )
+    head = (
+        f"POST /api/v1/project/{project}/files/upload HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Basic {auth}\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+        f"Content-Length: {len(part) + 1000}\r\n\r\n"
+    ).encode()
+    with open_trickler(server, head + part) as sock:
+        sock.settimeout(30)
+        answer = b""
+        while chunk := sock.recv(65536):  # the client stalls: sends nothing more
+            answer += chunk
+    status, detail = status_and_detail(answer)
+    assert status == 408
+    assert "ORCHARD_BODY_TIMEOUT" in detail
+    assert server.temp_count() == 0
