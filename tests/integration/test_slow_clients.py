@@ -148,3 +148,19 @@ def test_an_upload_body_that_stalls_is_answered_408_and_nothing_stored(server):
     assert status == 408
     assert "ORCHARD_BODY_TIMEOUT" in detail
     assert server.temp_count() == 0
+
+
+def test_pipelined_requests_are_each_answered_in_order(server):
+    body = json.dumps({"username": server.admin_user, "password": server.admin_password})
+    requests = (
+        b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
+        + b"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    with open_trickler(server, requests) as sock:
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    statuses = [int(part[:3]) for part in answer.split(b"HTTP/1.1 ")[1:]]
+    assert statuses == [200, 200, 404]
