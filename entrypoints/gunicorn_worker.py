@@ -32,7 +32,7 @@ import time
 from functools import partial
 
 from gunicorn import util
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from entrypoints import gunicorn_protocol as protocol
 from entrypoints.config import load_settings
@@ -63,13 +63,13 @@ class DrainingThreadWorker(ThreadWorker):
         self.intake_enabled = not self.cfg.is_ssl and getattr(
             self.cfg, "http2_cleartext", "off"
         ) not in ("prior-knowledge", "both")
-        self.intakes: dict[object, RequestIntake] = {}
+        self.intakes: dict[TConn, RequestIntake] = {}
         self.lingering: dict[socket.socket, tuple[float, int]] = {}
         super().init_process()
 
     def load_wsgi(self) -> None:
         super().load_wsgi()
-        self.wsgi = protocol.close_on_unread_body(self.wsgi)
+        self.wsgi = protocol.close_on_unread_body(self.wsgi)  # type: ignore[has-type]
 
     # -- a request's head and small body, read in the poll loop -----------------------
 

@@ -189,7 +189,7 @@ def main() -> None:
         raise SystemExit(f"at most {MAX_CONNECTIONS} connections and {MAX_SECONDS} s")
     with tempfile.TemporaryDirectory() as tmp:
         server = None if args.url else start_server(Path(tmp), args.env, args.gunicorn_args)
-        url = args.url or server.url
+        url = server.url if server is not None else args.url
         try:
             with Tricklers(loopback(url), args.trickle, args.connections) as tricklers:
                 time.sleep(3)  # let them take whatever they take
