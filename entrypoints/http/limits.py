@@ -43,7 +43,7 @@ def body_limit() -> int:
     return settings.max_body_size
 
 
-def too_large_detail(limit: int | None = None) -> str:
+def too_large_detail() -> str:
     """The sentence of a 413: which limit, how many bytes, which setting raises it."""
     settings = services().settings
     if is_file_upload():
@@ -53,9 +53,9 @@ def too_large_detail(limit: int | None = None) -> str:
             f"{_size(settings.max_body_size)} for the other form fields together "
             "(ORCHARD_MAX_BODY_SIZE)."
         )
-    limit = settings.max_body_size if limit is None else limit
     return (
-        f"The request body is larger than the server accepts: at most {_size(limit)} "
+        f"The request body is larger than the server accepts: at most "
+        f"{_size(settings.max_body_size)} "
         "(ORCHARD_MAX_BODY_SIZE) for a request that is not a file upload."
     )
 
