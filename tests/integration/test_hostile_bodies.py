@@ -210,6 +210,33 @@ class TestUploadForms:
         assert status == 413
         assert "ORCHARD_MAX_UPLOAD_SIZE" in json.loads(body)["detail"]
 
+    def test_a_file_part_over_the_upload_limit_names_the_upload_limit(self, server, admin):
+        project = create_project(admin, unique_name("bodies"))["name"]
+        package = create_package(admin, project, "over")["name"]
+        part = (
+            b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n'
+            b"Content-Type: application/octet-stream\r\n\r\n"
+        )
+        chunk = b"%x\r\n%s\r\n" % (MIB, b"x" * MIB)
+        with connect(server) as sock:
+            host = urlsplit(server.url).netloc
+            cookie = "; ".join(f"{k}={v}" for k, v in admin.cookies.items())
+            sock.sendall(
+                f"POST /api/v1/project/{project}/{package}/upload HTTP/1.1\r\nHost: {host}\r\n"
+                f"Cookie: {cookie}\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n".encode()
+                + b"%x\r\n%s\r\n" % (len(part), part)
+            )
+            for _ in range(server.max_upload_size // MIB + 8):  # past the limit, no length
+                try:
+                    sock.sendall(chunk)
+                except OSError:
+                    break
+            status, _, body = read_response(sock)
+        assert status == 413
+        assert "ORCHARD_MAX_UPLOAD_SIZE" in json.loads(body)["detail"]
+        assert server.temp_count() == 0
+
 
 class TestConnectionAfterRefusal:
     def test_a_refusal_of_an_unread_body_closes_the_connection(self, server):
