@@ -87,6 +87,7 @@ class DrainingThreadWorker(ThreadWorker):
             return
         self.intakes[conn] = intake
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
+        self._send_continue(conn, intake)  # a pipelined head may have asked for it
         self._on_readable(conn, conn.sock)  # a kept-alive connection has bytes waiting
 
     def _on_readable(self, conn, _sock) -> None:
@@ -107,7 +108,12 @@ class DrainingThreadWorker(ThreadWorker):
         if intake.feed(data):
             self._forget(conn)
             self._dispatch(conn, intake)
-        elif intake.wants_continue and not intake.continue_sent:
+        else:
+            self._send_continue(conn, intake)
+
+    def _send_continue(self, conn, intake: RequestIntake) -> None:
+        """A small body behind ``Expect: 100-continue`` is awaited here: ask for it."""
+        if intake.wants_continue and not intake.continue_sent:
             intake.continue_sent = True
             with contextlib.suppress(OSError):  # the next read tells what became of it
                 conn.sock.send(protocol.CONTINUE)

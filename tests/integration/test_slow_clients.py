@@ -164,3 +164,24 @@ def test_pipelined_requests_are_each_answered_in_order(server):
             answer += chunk
     statuses = [int(part[:3]) for part in answer.split(b"HTTP/1.1 ")[1:]]
     assert statuses == [200, 200, 404]
+
+
+def test_a_pipelined_request_expecting_100_continue_is_asked_for_its_body(server):
+    body = b'{"username": "nobody", "password": "wrong"}'
+    requests = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n" + (
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body)
+    )
+    with open_trickler(server, requests) as sock:
+        sock.settimeout(30)
+        answer = b""
+        while b"100 Continue" not in answer:  # the client waits for it before the body
+            chunk = sock.recv(65536)
+            assert chunk, answer
+            answer += chunk
+        sock.sendall(body)
+        while b"HTTP/1.1 401" not in answer:
+            chunk = sock.recv(65536)
+            assert chunk, answer
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200")
