@@ -40,8 +40,7 @@ def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
 
 
 def write_timeout(sock, head_complete: bool, limits) -> None:
-    """408 for a request whose head (or small body) did not arrive in time; best effort,
-    without blocking: the client is slow by definition."""
+    """408 for a request whose head (or small body) did not arrive in time."""
     if head_complete:
         detail = (
             f"The request body did not arrive within {limits.body_timeout:g} s "
@@ -52,9 +51,23 @@ def write_timeout(sock, head_complete: bool, limits) -> None:
             f"The request line and headers did not arrive within {limits.header_timeout:g} s "
             "(ORCHARD_HEADER_TIMEOUT)."
         )
+    _send_refusal(sock, "408 Request Timeout", detail)
+
+
+def write_busy(sock, head_complete: bool) -> None:
+    """503 for a slow request arriving while the worker holds its most unfinished ones."""
+    detail = (
+        "The server is holding too many unfinished requests from slow clients; "
+        "send this one again, faster or later."
+    )
+    _send_refusal(sock, "503 Service Unavailable", detail, "Retry-After: 5\r\n")
+
+
+def _send_refusal(sock, status: str, detail: str, extra: str = "") -> None:
+    """Best effort and without blocking: the client is slow by definition."""
     body = json.dumps({"detail": detail}).encode()
     head = (
-        "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+        f"HTTP/1.1 {status}\r\nConnection: close\r\n{extra}"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     with contextlib.suppress(OSError):

@@ -39,6 +39,11 @@ from entrypoints.config import load_settings
 from entrypoints.gunicorn_intake import IntakeLimits, RequestIntake
 from entrypoints.http.draining import draining
 
+# A worker holds at most this many times ORCHARD_MAX_BODY_SIZE of unfinished requests
+# (heads and small bodies still arriving), 64 MiB by default; the request whose bytes
+# would pass it is refused with 503. A request that arrives quickly is dispatched at once
+# and never counts: only slow ones do, so only a flood of slow ones reaches it.
+INTAKE_BUDGET_BODIES = 64
 LINGER_SECONDS = 2.0  # gunicorn's close_graceful: how long a closing socket is drained
 LINGER_BYTES = 64 * 1024
 READ_SIZE = 64 * 1024
@@ -64,6 +69,8 @@ class DrainingThreadWorker(ThreadWorker):
             self.cfg, "http2_cleartext", "off"
         ) not in ("prior-knowledge", "both")
         self.intakes: dict[TConn, RequestIntake] = {}
+        self.intake_bytes = 0  # held by self.intakes, against the budget
+        self.intake_budget = INTAKE_BUDGET_BODIES * settings.max_body_size
         self.lingering: dict[socket.socket, tuple[float, int]] = {}
         super().init_process()
 
@@ -86,6 +93,7 @@ class DrainingThreadWorker(ThreadWorker):
             self._dispatch(conn, intake)
             return
         self.intakes[conn] = intake
+        self.intake_bytes += len(intake.raw)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
         self._send_continue(conn, intake)  # a pipelined head may have asked for it
         self._on_readable(conn, conn.sock)  # a kept-alive connection has bytes waiting
@@ -105,9 +113,12 @@ class DrainingThreadWorker(ThreadWorker):
             self.nr_conns -= 1
             conn.close()
             return
+        self.intake_bytes += len(data)
         if intake.feed(data):
             self._forget(conn)
             self._dispatch(conn, intake)
+        elif self.intake_bytes > self.intake_budget:
+            self._refuse(conn, protocol.write_busy)
         else:
             self._send_continue(conn, intake)
 
@@ -124,7 +135,9 @@ class DrainingThreadWorker(ThreadWorker):
         super().enqueue_req(conn)
 
     def _forget(self, conn) -> None:
-        self.intakes.pop(conn, None)
+        intake = self.intakes.pop(conn, None)
+        if intake is not None:
+            self.intake_bytes -= len(intake.raw)
         with contextlib.suppress(KeyError, ValueError, OSError):
             self.poller.unregister(conn.sock)
 
@@ -151,14 +164,20 @@ class DrainingThreadWorker(ThreadWorker):
         now = time.monotonic()
         for conn, intake in list(self.intakes.items()):
             if intake.deadline <= now or (not self.alive and not intake.started):
-                self._forget(conn)
-                self.nr_conns -= 1
-                if intake.started:
-                    protocol.write_timeout(conn.sock, intake.head_complete, self.intake_limits)
-                self._linger(conn.sock)
+                limits = self.intake_limits
+                self._refuse(conn, partial(protocol.write_timeout, limits=limits))
         for sock, (deadline, _) in list(self.lingering.items()):
             if deadline <= now:
                 self._end_linger(sock)
+
+    def _refuse(self, conn, write_answer) -> None:
+        """Answer a request still in the intake (408, 503) and close its connection."""
+        intake = self.intakes.get(conn)
+        self._forget(conn)
+        self.nr_conns -= 1
+        if intake is not None and intake.started:
+            write_answer(conn.sock, intake.head_complete)
+        self._linger(conn.sock)
 
     # -- closing without blocking the loop --------------------------------------------
 

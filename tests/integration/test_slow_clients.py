@@ -34,6 +34,7 @@ def server(request, tmp_path_factory) -> Iterator[LiveServer]:
         ORCHARD_THREADS=str(THREADS),
         ORCHARD_HEADER_TIMEOUT="2",
         ORCHARD_BODY_TIMEOUT="2",
+        ORCHARD_MAX_BODY_SIZE="2048",  # the worker holds 64 x this of unfinished requests
     )
     live.workers = 1
     live.start()
@@ -86,7 +87,7 @@ def test_a_trickled_request_head_is_answered_408_and_closed(server):
 def test_a_trickled_small_body_is_answered_408_and_closed(server):
     head = (
         b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\n"
-        b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
     )
     with open_trickler(server, head) as sock:
         answer = trickle_until_answered(sock)
@@ -98,7 +99,7 @@ def test_a_trickled_small_body_is_answered_408_and_closed(server):
 def test_tricklers_outnumbering_the_threads_do_not_hold_up_other_requests(server):
     body_head = (
         b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\n"
-        b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"
+        b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"
     )
     starts = [b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: a", body_head] * (4 * THREADS)
     with contextlib.ExitStack() as stack:
@@ -185,3 +186,22 @@ def test_a_pipelined_request_expecting_100_continue_is_asked_for_its_body(server
             assert chunk, answer
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 200")
+
+
+def test_slow_requests_past_the_worker_budget_are_refused_503_and_others_served(server):
+    padding = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"p" * 500) for i in range(20))  # 10 KB
+    with contextlib.ExitStack() as stack:
+        tricklers = [
+            stack.enter_context(open_trickler(server, b"GET /health HTTP/1.1\r\n" + padding))
+            for _ in range(24)  # 240 KB of unfinished heads; the budget is 128 KiB
+        ]
+        answers = []
+        for sock in tricklers:
+            sock.settimeout(30)
+            with contextlib.suppress(OSError):
+                answers.append(sock.recv(65536))
+        assert httpx.get(f"{server.url}/health", timeout=60).status_code == 200
+    refused = [answer for answer in answers if answer.startswith(b"HTTP/1.1 503")]
+    assert refused, [answer[:40] for answer in answers]
+    assert all(b"Retry-After: 5" in answer for answer in refused)
+    assert "unfinished requests" in status_and_detail(refused[0])[1]
