@@ -41,6 +41,13 @@ class Settings:
     admin_password: str = ""
     secret_key: str = ""  # default: generated once into <data_dir>/secret_key
     max_upload_size: int = 10 * GIB
+    # Any body that is not a file upload (JSON, a form), and the non-file parts of an
+    # upload form together (its fields, a PyPI description): small, refused with 413.
+    max_body_size: int = 1024**2
+    # Slow clients (docs/operations.md, "Security"): a request's line and headers must
+    # arrive within header_timeout seconds; a body may pause at most body_timeout seconds.
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
     download_mode: str = "proxy"  # or "redirect"
     presign_expiry: int = 300
     workers: int = 4
@@ -253,6 +260,9 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "threads": (_within(1), "use 1 or more threads"),
     "default_index": (_project_name, "use a project name: a-z, 0-9, '.', '_' or '-'"),
     "log_level": (lambda v: v.lower() in _LOG_LEVELS, "use one of " + ", ".join(_LOG_LEVELS)),
+    "max_body_size": (_within(1), "use a size above 0, in bytes or with K or M (1M)"),
+    "header_timeout": (lambda v: v > 0, "use a number of seconds above 0"),
+    "body_timeout": (lambda v: v > 0, "use a number of seconds above 0"),
     "max_json_depth": (_within(2), "use a nesting depth of 2 or more"),
     "login_failure_window": (lambda v: v > 0, "use a number of seconds above 0"),
     "login_lockout": (lambda v: v > 0, "use a number of seconds above 0"),

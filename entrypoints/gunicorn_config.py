@@ -27,8 +27,9 @@ graceful_timeout = _settings.graceful_timeout
 # Idle kept-alive connections: longer than a client's pause between requests (pip, uv);
 # behind a load balancer make it longer than the balancer's idle timeout.
 keepalive = 5
-# Request line and headers are bounded; the body is bounded by ORCHARD_MAX_UPLOAD_SIZE
-# (413 from the app before the body is read).
+# Request line and headers are bounded (414/431, JSON) and must arrive within
+# ORCHARD_HEADER_TIMEOUT (the worker reads them in its poll loop); bodies are bounded by
+# ORCHARD_MAX_BODY_SIZE, file uploads by ORCHARD_MAX_UPLOAD_SIZE (docs/operations.md).
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190

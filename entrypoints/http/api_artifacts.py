@@ -16,6 +16,7 @@ from entrypoints.http import schemas as s
 from entrypoints.http.auth import current_principal
 from entrypoints.http.context import request_uow, services
 from entrypoints.http.downloads import send_blob
+from entrypoints.http.limits import file_upload
 from entrypoints.http.metrics import record_upload
 from entrypoints.http.pypi import api as pypi_api
 from entrypoints.http.requests import load_args, load_form, load_json, single_file
@@ -26,6 +27,7 @@ PKG = "/project/<project>/<package>"
 
 
 @bp.post(f"{PKG}/upload")
+@file_upload
 def upload(project: str, package: str) -> Response:
     svc = services()
     actor = current_principal()

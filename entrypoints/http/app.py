@@ -17,6 +17,7 @@ from entrypoints.http import (
     draining,
     health,
     json_body,
+    limits,
     metrics,
     observability,
     streaming,
@@ -36,7 +37,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = Flask("orchard")
     app.config.update(
         SECRET_KEY=services.pepper,
-        MAX_CONTENT_LENGTH=settings.max_upload_size + 1024 * 1024,  # room for multipart framing
+        MAX_CONTENT_LENGTH=settings.max_body_size,  # file uploads: see limits.body_limit
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="orchard_session",
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     streaming.install(app)
     json_body.install(app, settings.max_json_depth)  # 400, not a RecursionError
     url_text.install(app)  # a NUL in the URL is a 400 on PostgreSQL too
+    limits.install(app)  # small bodies everywhere but file uploads
     register_error_handlers(app)
     body_errors.install(app)  # a bad chunk size is a 400, not a 500
     observability.install(app)  # request id, JSON access log, request metrics

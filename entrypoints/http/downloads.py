@@ -7,6 +7,7 @@ stores stream in chunks. Either way memory stays bounded whatever the file size.
 from __future__ import annotations
 
 import contextlib
+import json
 from email.utils import format_datetime
 
 from flask import Response, request
@@ -45,7 +46,12 @@ def send_blob(
     start, end, status = _range(artifact.size)
     if status == 416:
         headers["Content-Range"] = f"bytes */{artifact.size}"
-        return Response(status=416, headers=headers)
+        detail = (
+            f"The requested range is outside the file: it has {artifact.size} bytes "
+            f"(bytes 0-{artifact.size - 1})."
+        )
+        body = json.dumps({"detail": detail})
+        return Response(body, status=416, headers=headers, mimetype="application/json")
     if status == 206:
         headers["Content-Range"] = f"bytes {start}-{end}/{artifact.size}"
     length = end - start + 1 if artifact.size else 0

@@ -13,6 +13,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from domain import errors
+from entrypoints.http.limits import too_large_detail
 
 log = logging.getLogger("orchard.http")
 
@@ -76,7 +77,7 @@ def _http_detail(error: HTTPException) -> str:
     if isinstance(error, ClientDisconnected):
         return "The request body ended before its announced Content-Length; nothing was stored."
     if error.code == 413:
-        return "The request body is larger than the server accepts."
+        return too_large_detail()
     if error.code == 404:
         return "Not found."
     if error.code == 405:

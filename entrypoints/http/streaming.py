@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from flask import Flask, Request, g, request
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser, MultiPartParser
 
 from domain.errors import IncompleteContent
@@ -47,6 +48,7 @@ class BlobSink(io.RawIOBase):
         self._writer = writer
         self._pending: Future[int] | None = None
         self.staged: StagedBlob | None = None
+        self.received = 0  # bytes of file content written so far
 
     def writable(self) -> bool:
         return True
@@ -54,6 +56,7 @@ class BlobSink(io.RawIOBase):
     # ignore: RawIOBase.write takes any buffer; werkzeug's parser only hands it bytes.
     def write(self, data: bytes) -> int:  # type: ignore[override]
         self._wait()
+        self.received += len(data)
         if len(data) < PIPELINE_THRESHOLD:
             return self._writer.write(data)
         # Only immutable bytes may cross threads: a caller may reuse its buffer.
@@ -120,8 +123,32 @@ class _FormDataParser(FormDataParser):
         boundary = options.get("boundary", "").encode("ascii")
         if not boundary:
             raise ValueError("Missing boundary")
-        form, files = parser.parse(stream, boundary, content_length)
+        budget = FieldBudget(stream, services().settings.max_body_size)
+        form, files = parser.parse(budget, boundary, content_length)
         return stream, form, files
+
+
+class FieldBudget:
+    """The multipart stream, refused (413) once what is not file content passes a budget.
+
+    werkzeug bounds each text field (``max_form_memory_size``) and the number of parts,
+    but not their sum: 100 parts of 16 MiB each would all be held in memory. Here the
+    fields, their headers and the framing together may use ``budget`` bytes (plus one read
+    of the parser's buffer); file parts stream into the blob store and do not count.
+    """
+
+    def __init__(self, stream, budget: int) -> None:
+        self._stream = stream
+        self._budget = budget
+        self._read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        file_bytes = sum(sink.received for sink in g.get("orchard_sinks", ()))
+        if self._read - file_bytes > self._budget:
+            raise RequestEntityTooLarge()
+        data = self._stream.read(size)
+        self._read += len(data)
+        return data
 
 
 class OrchardRequest(Request):

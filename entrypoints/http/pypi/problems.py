@@ -13,6 +13,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from domain.errors import DomainError
 from entrypoints.http.errors import WWW_AUTHENTICATE, status_for, with_retry_after
+from entrypoints.http.limits import too_large_detail
 
 MAX_REASON = 400
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]+")
@@ -47,5 +48,5 @@ def install(bp: Blueprint) -> None:
     def _http(error: HTTPException) -> Response:
         code = error.code or 500
         if code == 413:
-            return problem(413, "The upload is larger than the server accepts.")
+            return problem(413, too_large_detail())
         return problem(code, error.description or HTTP_STATUS_CODES.get(code, "Error"))

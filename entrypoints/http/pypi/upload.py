@@ -11,6 +11,7 @@ from domain.services.pypi.checks import DIGEST_FIELDS, DistributionUpload
 from domain.services.pypi.upload import check_upload_allowed, upload_distribution
 from entrypoints.http.auth import current_principal
 from entrypoints.http.context import request_uow, services
+from entrypoints.http.limits import file_upload
 from entrypoints.http.metrics import record_upload
 from entrypoints.http.pypi import problems
 from entrypoints.http.pypi.routing import index_route, project_or_default
@@ -23,6 +24,7 @@ problems.install(bp)
 
 @index_route(bp, "/", methods=["POST"])
 @index_route(bp, "/legacy", methods=["POST"], strict_slashes=False)
+@file_upload
 def upload(project: str | None) -> Response:
     svc = services()
     project, actor = project_or_default(project), current_principal()
