@@ -184,6 +184,7 @@ def test_the_kubernetes_api_refusing_the_token_fails_persistence(live_server, tm
         done = selftest(
             live_server, "--check", "persistence", "--pod-selector", "app=orchard",
             "--kube-api", api.url, "--kube-token-file", str(wrong), "--kube-namespace", "ns",
+            "--package", package_name(),  # the seed plan's tests upload the default name
         )  # fmt: skip
     assert_failed_once(done, "persistence", "refused", "Unauthorized")
     assert api.deleted == 0
