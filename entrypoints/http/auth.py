@@ -19,7 +19,7 @@ from flask import g, request, session
 from domain.access import Principal
 from domain.errors import Unauthenticated
 from domain.services import sessions, users
-from entrypoints.http.context import request_uow, services
+from entrypoints.http.context import read_uow, services
 
 
 class PasswordCache:
@@ -69,7 +69,7 @@ def _authenticate() -> Principal | None:
 
 def _by_key(secret: str) -> Principal:
     svc = services()
-    return users.authenticate_api_key(request_uow(), svc.clock, secret=secret, pepper=svc.pepper)
+    return users.authenticate_api_key(read_uow(), svc.clock, secret=secret, pepper=svc.pepper)
 
 
 def by_password(username: str, password: str) -> Principal:
@@ -79,7 +79,7 @@ def by_password(username: str, password: str) -> Principal:
     if cached is not None:
         return cached
     principal = users.authenticate_password(
-        request_uow(), svc.hasher, username=username, password=password
+        read_uow(), svc.hasher, username=username, password=password
     )
     cache.put(username, password, principal)
     return principal
@@ -90,7 +90,7 @@ def _by_session() -> Principal | None:
     if not token:
         return None
     svc = services()
-    principal = sessions.session_principal(request_uow(), svc.clock, token=token)
+    principal = sessions.session_principal(read_uow(), svc.clock, token=token)
     if principal is None:
         session.clear()
     return principal
