@@ -5,10 +5,11 @@ The upload streams into a temporary object ``<prefix>.tmp/<token>`` while it is 
 (one PutObject when it fits in a part, else a multipart upload whose parts leave from two
 background threads as the bytes arrive); ``promote`` is a server-side copy to the final key.
 Chosen by measurement over spooling to local disk and uploading in promote
-(``docs/blobstores.md`` has the scripts and the figures): promote runs inside the database
-transaction with the artifact and package rows locked, so its several times shorter
-window wins; on MinIO/AWS the parts also overlap with the client's upload, no local disk
-of the file's size is needed, and any instance can sweep the leftovers.
+(``docs/blobstores.md`` has the scripts, ``docs/performance.md`` the figures): promote
+runs inside the database transaction with the artifact and package rows locked, so its
+several times shorter window wins; on MinIO/AWS the parts also overlap with the client's
+upload, no local disk of the file's size is needed, and any instance can sweep the
+leftovers.
 
 The final key only ever appears complete (PutObject, CompleteMultipartUpload and
 CopyObject are atomic). Promoting a blob that exists copies it onto itself with

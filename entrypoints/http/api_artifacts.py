@@ -67,9 +67,13 @@ def download(project: str, package: str, ref: str) -> BaseResponse:
         raise InvalidInput("mode must be 'proxy' or 'redirect'.")
     if request.args.get("filename"):  # one file of a pypi release
         found = pypi_manage.resolve_release_file(
-            request_uow(), actor=current_principal(), project=project, package=package, ref=ref,
+            request_uow(),
+            actor=current_principal(),
+            project=project,
+            package=package,
+            ref=ref,
             filename=request.args["filename"],
-        )  # fmt: skip
+        )
     else:
         found = artifacts.resolve(
             request_uow(), actor=current_principal(), project=project, package=package, ref=ref
@@ -173,9 +177,12 @@ def get_version(project: str, package: str, version: str) -> Response:
     )
     body = s.VersionOut().dump(found)
     files = pypi_manage.list_release(
-        request_uow(), actor=current_principal(), project=project, package=package,
+        request_uow(),
+        actor=current_principal(),
+        project=project,
+        package=package,
         version=version,
-    )  # fmt: skip
+    )
     if files is not None:
         body["files"] = pypi_api.release_files_out(files)
     return jsonify(body)

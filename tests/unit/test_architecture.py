@@ -175,3 +175,15 @@ def test_imports_are_found_wherever_they_are(tmp_path, source, expected, monkeyp
     path.parent.mkdir()
     path.write_text(source, encoding="utf-8")
     assert imported_modules(path) == expected
+
+
+MAX_MODULE_LINES = 400
+
+
+@pytest.mark.parametrize(
+    "path", [p for package in PRODUCTION for p in python_files(package)], ids=relative
+)
+def test_no_production_module_is_over_400_lines(path):
+    # Small modules with one job (STYLE.md): past this, split by concern.
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_MODULE_LINES, f"{relative(path)} has {lines} lines"
