@@ -24,10 +24,10 @@ from typing import BinaryIO
 from adapters.hashing import MultiHasher
 from adapters.staging_file import StagingFile
 from domain.errors import BackendUnavailable, BlobNotFound, TooLarge
+from domain.names import blob_key, is_artifact_id
 from domain.ports import BlobReader, BlobStore, BlobWriter, StagedBlob, TemporaryUsage
 
 CHUNK = 1024 * 1024
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 _FAN = re.compile(r"[0-9a-f]{2}")
 _TOKEN = re.compile(r"[0-9a-f]{32}\.part")
 
@@ -43,16 +43,6 @@ def _disk_errors() -> Iterator[None]:
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
             raise BackendUnavailable("The blob store is full.") from error
         raise BackendUnavailable("The blob store is unavailable.") from error
-
-
-def _is_key(value: object) -> bool:
-    return isinstance(value, str) and _SHA256.fullmatch(value) is not None
-
-
-def _check_key(sha256: str) -> str:
-    if not _is_key(sha256):
-        raise BlobNotFound("The blob does not exist.")
-    return sha256
 
 
 def _fsync_directory(path: Path) -> None:
@@ -138,12 +128,13 @@ class FilesystemBlobStore(BlobStore):
         self._tmp = self._root / ".tmp"
 
     def _path(self, sha256: str) -> Path:
-        return Path(self._file_name(_check_key(sha256)))
+        return Path(self._file_name(sha256))
 
-    def _file_name(self, key: str) -> str:
-        """Where the blob ``key`` lives: ``<root>/ab/cd/abcd...``. A string: every download
-        from disk asks, and pathlib's joins cost more than the stat that follows."""
-        return os.path.join(self._root_name, key[:2], key[2:4], key)
+    def _file_name(self, sha256: str) -> str:
+        """Where the blob lives: ``<root>/ab/cd/abcd...`` (``names.blob_key``; BlobNotFound
+        for anything but an artifact id). A string: every download from disk asks, and
+        pathlib's joins cost more than the stat that follows."""
+        return os.path.join(self._root_name, blob_key(sha256))
 
     def _staged_path(self, staged: StagedBlob) -> Path:
         if not _TOKEN.fullmatch(staged.token):
@@ -195,7 +186,7 @@ class FilesystemBlobStore(BlobStore):
 
     def quarantine(self, sha256: str) -> None:
         # Same filesystem: an atomic rename; a blob quarantined again replaces the older copy.
-        source, aside = self._path(sha256), self._root / ".quarantine" / _check_key(sha256)
+        source, aside = self._path(sha256), self._root / ".quarantine" / sha256
         with _disk_errors():
             aside.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, aside)
@@ -252,9 +243,10 @@ class FilesystemBlobStore(BlobStore):
         return None
 
     def local_path(self, sha256: str) -> str | None:
-        if not _is_key(sha256):
+        try:
+            path = self._file_name(sha256)
+        except BlobNotFound:  # not an artifact id: no such file
             return None
-        path = self._file_name(sha256)
         with _disk_errors():
             return path if os.path.isfile(path) else None
 
@@ -280,6 +272,6 @@ def _fan_dirs(parent: Path) -> list[Path]:
 def _is_blob(entry: os.DirEntry[str], fan: str) -> bool:
     return (
         entry.is_file(follow_symlinks=False)
-        and _SHA256.fullmatch(entry.name) is not None
+        and is_artifact_id(entry.name)
         and entry.name.startswith(fan)
     )

@@ -1,15 +1,15 @@
-"""Blobs as objects in one S3 bucket (MinIO or AWS), keyed ``<prefix>ab/cd/<sha256>``.
+"""Blobs as objects in one S3 bucket (MinIO or AWS), keyed ``<prefix>ab/cd/<sha256>``
+(``names.blob_key``, the layout both stores share).
 
 The upload streams into a temporary object ``<prefix>.tmp/<token>`` while it is hashed
 (one PutObject when it fits in a part, else a multipart upload whose parts leave from two
 background threads as the bytes arrive); ``promote`` is a server-side copy to the final key.
-Chosen by measurement against a local moto server, 256 MiB (``docs/blobstores.md`` has
-the scripts and every figure): spool-to-disk + ``upload_file`` in promote took 2.4-5.3 s
-in all, 1.6-3.9 s of it in promote; this multipart + copy took 5.1-6.9 s, 0.9-1.2 s in
-promote. Promote runs inside the database transaction with the artifact and package rows
-locked, so its 2-4x shorter window wins; on MinIO/AWS the parts also overlap with the
-client's upload, no local disk of the file's size is needed, and any instance can sweep
-the leftovers. ``spool_dir`` is accepted for configuration compatibility and unused.
+Chosen by measurement over spooling to local disk and uploading in promote
+(``docs/blobstores.md`` has the scripts, ``docs/performance.md`` the figures): promote
+runs inside the database transaction with the artifact and package rows locked, so its
+several times shorter window wins; on MinIO/AWS the parts also overlap with the client's
+upload, no local disk of the file's size is needed, and any instance can sweep the
+leftovers.
 
 The final key only ever appears complete (PutObject, CompleteMultipartUpload and
 CopyObject are atomic). Promoting a blob that exists copies it onto itself with
@@ -33,18 +33,18 @@ from botocore.exceptions import ClientError
 from adapters.s3_streams import (
     UNAVAILABLE,
     RangeFile,
+    S3Object,
     S3Reader,
     S3Writer,
+    new_token,
     s3_errors,
 )
 from domain.errors import BackendUnavailable, BlobNotFound
-from domain.names import content_disposition
+from domain.names import blob_key, blob_of_key, content_disposition
 from domain.ports import BlobReader, BlobStore, BlobWriter, StagedBlob, TemporaryUsage
 
 COPY_LIMIT = 5 * 1024**3  # CopyObject's maximum; larger objects need a multipart copy
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 _TOKEN = re.compile(r"[0-9a-f]{32}")
-_FANNED = re.compile(r"([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})")
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
@@ -64,10 +64,9 @@ class S3BlobStore(BlobStore):
         connect_timeout: float = 5,
         read_timeout: float = 30,
         max_attempts: int = 2,
-        spool_dir: str | None = None,
     ) -> None:
-        self.bucket = bucket
-        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self._bucket = bucket
+        self._prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self._create_bucket = create_bucket
         config = Config(
             connect_timeout=connect_timeout,
@@ -78,7 +77,7 @@ class S3BlobStore(BlobStore):
             max_pool_connections=32,
         )
         # None credentials fall through to boto3's default chain (env, profile, IAM role).
-        self.client = boto3.session.Session().client(
+        self._client = boto3.session.Session().client(
             "s3",
             endpoint_url=endpoint_url,
             region_name=region,
@@ -87,62 +86,58 @@ class S3BlobStore(BlobStore):
             aws_secret_access_key=secret_key,
         )
 
-    def key(self, sha256: str) -> str:
-        if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
-            raise BlobNotFound("The blob does not exist.")
-        return f"{self.prefix}{sha256[:2]}/{sha256[2:4]}/{sha256}"
+    def _key(self, sha256: str) -> str:
+        return self._prefix + blob_key(sha256)
 
-    def temp_key(self, token: str) -> str:
+    def _temp_key(self, token: str) -> str:
         if not _TOKEN.fullmatch(token):
             raise BlobNotFound("The staged blob does not exist.")
-        return f"{self.prefix}.tmp/{token}"
+        return f"{self._prefix}.tmp/{token}"
 
-    def get(self, key: str, start: int = 0, end: int | None = None) -> dict[str, Any]:
-        """GetObject for bytes ``start``..``end`` inclusive (no Range header for all of it)."""
-        extra = {} if start == 0 and end is None else {"Range": f"bytes={start}-{_s(end)}"}
-        with s3_errors():
-            return self.client.get_object(Bucket=self.bucket, Key=key, **extra)
+    def _object(self, key: str) -> S3Object:
+        return S3Object(self._client, self._bucket, key)
 
     def writer(self, max_size: int | None = None) -> BlobWriter:
         self._ensure_bucket()
-        return S3Writer(self, max_size)
+        token = new_token()
+        return S3Writer(self._object(self._temp_key(token)), token, max_size)
 
     def open_staged(self, staged: StagedBlob) -> BinaryIO:
-        raw = RangeFile(self, self.temp_key(staged.token), staged.size)
+        raw = RangeFile(self._object(self._temp_key(staged.token)), staged.size)
         return io.BufferedReader(raw, buffer_size=256 * 1024)
 
     def promote(self, staged: StagedBlob) -> None:
-        target, source = self.key(staged.sha256), self.temp_key(staged.token)
+        target, source = self._key(staged.sha256), self._temp_key(staged.token)
         try:
             self._copy(target, target, staged.size)  # exists: refresh LastModified only
         except BlobNotFound:
             self._copy(source, target, staged.size)
         with s3_errors():
-            self.client.delete_object(Bucket=self.bucket, Key=source)
+            self._client.delete_object(Bucket=self._bucket, Key=source)
 
     def _copy(self, source: str, target: str, size: int) -> None:
-        origin = {"Bucket": self.bucket, "Key": source}
+        origin = {"Bucket": self._bucket, "Key": source}
         with s3_errors():
             if size <= COPY_LIMIT:
-                self.client.copy_object(
-                    Bucket=self.bucket, Key=target, CopySource=origin, MetadataDirective="REPLACE"
+                self._client.copy_object(
+                    Bucket=self._bucket, Key=target, CopySource=origin, MetadataDirective="REPLACE"
                 )
                 return
-            self.client.head_object(Bucket=self.bucket, Key=source)  # 404 before a big copy
-            self.client.copy(
+            self._client.head_object(Bucket=self._bucket, Key=source)  # 404 before a big copy
+            self._client.copy(
                 origin,
-                self.bucket,
+                self._bucket,
                 target,
                 Config=TransferConfig(multipart_chunksize=512 * 1024 * 1024, max_concurrency=4),
             )
 
     def discard(self, staged: StagedBlob) -> None:
         with s3_errors():
-            self.client.delete_object(Bucket=self.bucket, Key=self.temp_key(staged.token))
+            self._client.delete_object(Bucket=self._bucket, Key=self._temp_key(staged.token))
 
     def open(self, sha256: str, start: int = 0, end: int | None = None) -> BlobReader:
         try:
-            answer = self.get(self.key(sha256), start, end)
+            answer = self._object(self._key(sha256)).get(start, end)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "InvalidRange":
                 raise
@@ -151,43 +146,43 @@ class S3BlobStore(BlobStore):
 
     def delete(self, sha256: str) -> None:
         with s3_errors():
-            self.client.delete_object(Bucket=self.bucket, Key=self.key(sha256))
+            self._client.delete_object(Bucket=self._bucket, Key=self._key(sha256))
 
     def quarantine(self, sha256: str) -> None:
         """Server-side copy to ``<prefix>quarantine/<sha256>`` (outside the fan-out, so never
         listed or served), then delete the original."""
-        source, aside = self.key(sha256), f"{self.prefix}quarantine/{sha256}"
+        source, aside = self._key(sha256), f"{self._prefix}quarantine/{sha256}"
         with s3_errors():
-            size = self.client.head_object(Bucket=self.bucket, Key=source)["ContentLength"]
+            size = self._client.head_object(Bucket=self._bucket, Key=source)["ContentLength"]
         self._copy(source, aside, int(size))
         with s3_errors():
-            self.client.delete_object(Bucket=self.bucket, Key=source)
+            self._client.delete_object(Bucket=self._bucket, Key=source)
 
     def modified_at(self, sha256: str) -> datetime | None:
         try:
             with s3_errors():
-                head = self.client.head_object(Bucket=self.bucket, Key=self.key(sha256))
+                head = self._client.head_object(Bucket=self._bucket, Key=self._key(sha256))
         except BlobNotFound:
             return None
         return head["LastModified"].astimezone(UTC)
 
     def iter_blobs(self) -> Iterator[str]:
-        for item in self._list(self.prefix):
-            found = _FANNED.fullmatch(item["Key"][len(self.prefix) :])
-            if found and found[3].startswith(found[1] + found[2]):
-                yield found[3]
+        for item in self._list(self._prefix):
+            found = blob_of_key(item["Key"][len(self._prefix) :])
+            if found is not None:
+                yield found
 
     def _list(self, prefix: str) -> Iterator[dict[str, Any]]:
-        pages = self.client.get_paginator("list_objects_v2")
+        pages = self._client.get_paginator("list_objects_v2")
         with s3_errors():
-            for page in pages.paginate(Bucket=self.bucket, Prefix=prefix):
+            for page in pages.paginate(Bucket=self._bucket, Prefix=prefix):
                 yield from page.get("Contents", [])
 
     def _stale_uploads(self, older_than: datetime) -> Iterator[dict[str, Any]]:
         # No Prefix: MinIO lists nothing for a prefix that is not a whole key (minio#20989).
-        pages, ours = self.client.get_paginator("list_multipart_uploads"), self.prefix + ".tmp/"
+        pages, ours = self._client.get_paginator("list_multipart_uploads"), self._prefix + ".tmp/"
         with s3_errors():
-            for page in pages.paginate(Bucket=self.bucket):
+            for page in pages.paginate(Bucket=self._bucket):
                 for upload in page.get("Uploads", []):
                     if not upload["Key"].startswith(ours) or _started(upload) >= older_than:
                         continue
@@ -198,8 +193,8 @@ class S3BlobStore(BlobStore):
         """A slow client's upload may have started long ago: its last part counts."""
         if older_than == FAR_FUTURE:
             return True
-        answer = self.client.list_parts(
-            Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+        answer = self._client.list_parts(
+            Bucket=self._bucket, Key=upload["Key"], UploadId=upload["UploadId"]
         )
         return all(part["LastModified"] < older_than for part in answer.get("Parts", []))
 
@@ -207,14 +202,14 @@ class S3BlobStore(BlobStore):
         removed = 0
         for upload in list(self._stale_uploads(older_than)):
             with s3_errors():
-                self.client.abort_multipart_upload(
-                    Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                self._client.abort_multipart_upload(
+                    Bucket=self._bucket, Key=upload["Key"], UploadId=upload["UploadId"]
                 )
             removed += 1
-        for item in list(self._list(self.prefix + ".tmp/")):
+        for item in list(self._list(self._prefix + ".tmp/")):
             if item["LastModified"] < older_than:
                 with s3_errors():
-                    self.client.delete_object(Bucket=self.bucket, Key=item["Key"])
+                    self._client.delete_object(Bucket=self._bucket, Key=item["Key"])
                 removed += 1
         return removed
 
@@ -222,39 +217,39 @@ class S3BlobStore(BlobStore):
         count, size = 0, 0
         for upload in list(self._stale_uploads(older_than)):
             count, size = count + 1, size + self._uploaded_bytes(upload)
-        for item in self._list(self.prefix + ".tmp/"):
+        for item in self._list(self._prefix + ".tmp/"):
             if item["LastModified"] < older_than:
                 count, size = count + 1, size + item["Size"]
         return TemporaryUsage(count, size)
 
     def _uploaded_bytes(self, upload: dict[str, Any]) -> int:
         """The bytes the parts of an unfinished multipart upload hold (billed until aborted)."""
-        pages = self.client.get_paginator("list_parts")
+        pages = self._client.get_paginator("list_parts")
         with s3_errors():
             return sum(
                 part["Size"]
                 for page in pages.paginate(
-                    Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    Bucket=self._bucket, Key=upload["Key"], UploadId=upload["UploadId"]
                 )
                 for part in page.get("Parts", [])
             )
 
     def temporary_count(self) -> int:
         """Temporary objects plus open multipart uploads (tests assert it falls to 0)."""
-        temporary = sum(1 for _ in self._list(self.prefix + ".tmp/"))
+        temporary = sum(1 for _ in self._list(self._prefix + ".tmp/"))
         return temporary + sum(1 for _ in self._stale_uploads(FAR_FUTURE))
 
     def presigned_url(
         self, sha256: str, filename: str, content_type: str, expires_in: int
     ) -> str | None:
         params = {
-            "Bucket": self.bucket,
-            "Key": self.key(sha256),
+            "Bucket": self._bucket,
+            "Key": self._key(sha256),
             "ResponseContentDisposition": content_disposition(filename),
             "ResponseContentType": content_type,
         }
         with s3_errors():
-            return self.client.generate_presigned_url(
+            return self._client.generate_presigned_url(
                 "get_object", Params=params, ExpiresIn=expires_in
             )
 
@@ -265,7 +260,7 @@ class S3BlobStore(BlobStore):
         try:
             self._ensure_bucket()
             with s3_errors():
-                self.client.head_bucket(Bucket=self.bucket)
+                self._client.head_bucket(Bucket=self._bucket)
         except (ClientError, BlobNotFound) as error:
             raise BackendUnavailable(UNAVAILABLE) from error
 
@@ -275,13 +270,13 @@ class S3BlobStore(BlobStore):
             return
         with s3_errors():
             try:
-                self.client.head_bucket(Bucket=self.bucket)
+                self._client.head_bucket(Bucket=self._bucket)
             except ClientError:
-                self.client.create_bucket(Bucket=self.bucket, **self._location())
+                self._client.create_bucket(Bucket=self._bucket, **self._location())
         self._create_bucket = False
 
     def _location(self) -> dict[str, Any]:
-        region = self.client.meta.region_name
+        region = self._client.meta.region_name
         if not region or region == "us-east-1":
             return {}
         return {"CreateBucketConfiguration": {"LocationConstraint": region}}
@@ -292,7 +287,3 @@ def _started(upload: dict[str, Any]) -> datetime:
     if not _TOKEN.fullmatch(token):
         return upload["Initiated"]
     return datetime.fromtimestamp(int(token[:12], 16) / 1000, UTC)
-
-
-def _s(end: int | None) -> str:
-    return "" if end is None else str(end)

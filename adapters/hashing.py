@@ -1,19 +1,12 @@
 """Every digest Orchard records (sha256, md5, sha1, blake2b-256), in one streaming pass.
 
-Measured on the 2-core VM (CPython 3.11, a 1 GiB stream of 1 MiB random chunks; the
-script and the table are in ``docs/blobstores.md``, section "Hashing"):
-
-- one digest alone: sha256 1644, md5 676, sha1 1751, blake2b 713 MB/s
-- all four sequentially in one thread: 235-240 MB/s
-- helper thread md5+blake2b, caller sha256+sha1: 334-339 MB/s (3.0 vs 1.4 ms per MiB)
-- helper thread md5+sha256, caller blake2b+sha1: 420-446 MB/s  <- chosen
-- this class, as shipped: 414 MB/s (``MultiHasher().update`` over the same stream)
-
-hashlib releases the GIL for buffers above 2 KiB, so two threads really run in parallel;
-pairing one slow digest (md5, blake2b) with one fast one (sha256, sha1) balances the two
-sides (~2.2 ms per MiB each) and nearly doubles throughput. Under full load (every core
-busy with other uploads) the split costs only a thread hand-off per chunk. Small chunks
-are hashed inline because the hand-off would cost more than it saves.
+Four digests in one thread are far slower than any one of them. hashlib releases the GIL
+for buffers above 2 KiB, so two threads really run in parallel; pairing one slow digest
+(md5, blake2b) with one fast one (sha256, sha1) balances the two sides and nearly
+doubles throughput, where pairing the two slow ones would leave one side waiting. Under
+full load (every core busy with other uploads) the split costs only a thread hand-off
+per chunk. Small chunks are hashed inline because the hand-off would cost more than it
+saves. The measured figures are in ``docs/performance.md`` ("Module figures").
 
 A store passes its write of the chunk as ``alongside``: then both halves go to helpers
 and the write runs in the caller meanwhile, instead of after the hashing.

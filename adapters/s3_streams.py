@@ -1,5 +1,8 @@
 """The S3 store's streams: the hashing multipart writer, the ranged readers, and the
 translation of botocore failures into port errors (``adapters/blobstore_s3.py`` uses them).
+
+A stream knows one object (``S3Object``: client, bucket, key), never the store: the
+store decides where objects live and hands each stream its own.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import ClientError, HTTPClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as BotoConnectionError
@@ -18,9 +22,6 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from adapters.hashing import MultiHasher
 from domain.errors import BackendUnavailable, BlobNotFound, TooLarge
 from domain.ports import BlobReader, BlobWriter, StagedBlob
-
-if TYPE_CHECKING:
-    from adapters.blobstore_s3 import S3BlobStore
 
 CHUNK = 1024 * 1024
 UNAVAILABLE = "The blob store is unavailable."
@@ -47,13 +48,28 @@ def s3_errors() -> Iterator[None]:
         raise BackendUnavailable(UNAVAILABLE) from error
 
 
-class S3Writer(BlobWriter):
-    """Hashes each chunk and sends full parts from background threads as they fill."""
+@dataclass(frozen=True)
+class S3Object:
+    """One object: where a stream reads or writes. ``client`` is a boto3 S3 client."""
 
-    def __init__(self, store: S3BlobStore, max_size: int | None) -> None:
-        self._store, self._max_size = store, max_size
-        self._token = new_token()
-        self._key = store.temp_key(self._token)
+    client: Any
+    bucket: str
+    key: str
+
+    def get(self, start: int = 0, end: int | None = None) -> dict[str, Any]:
+        """GetObject for bytes ``start``..``end`` inclusive (no Range header for all of it)."""
+        extra = {} if start == 0 and end is None else {"Range": f"bytes={start}-{_s(end)}"}
+        with s3_errors():
+            return self.client.get_object(Bucket=self.bucket, Key=self.key, **extra)
+
+
+class S3Writer(BlobWriter):
+    """Hashes each chunk and sends full parts from background threads as they fill, into
+    the temporary object ``target``; ``token`` names it in the ``StagedBlob``."""
+
+    def __init__(self, target: S3Object, token: str, max_size: int | None) -> None:
+        self._target, self._max_size = target, max_size
+        self._token = token
         self._part_size = max(PART, -(-(max_size or 0) // 10_000))
         self._hasher, self._buffer = MultiHasher(), bytearray()
         self._upload_id: str | None = None
@@ -82,9 +98,9 @@ class S3Writer(BlobWriter):
             raise
 
     def _send_part(self) -> None:
-        client, bucket = self._store.client, self._store.bucket
+        client, bucket, key = self._target.client, self._target.bucket, self._target.key
         if self._upload_id is None:
-            created = client.create_multipart_upload(Bucket=bucket, Key=self._key)
+            created = client.create_multipart_upload(Bucket=bucket, Key=key)
             self._upload_id = created["UploadId"]
             self._pool = ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix="orchard-s3-part")
         for done in self._parts[: max(0, len(self._parts) - IN_FLIGHT + 1)]:
@@ -95,9 +111,9 @@ class S3Writer(BlobWriter):
         self._parts.append(self._pool.submit(self._upload_part, number, body))
 
     def _upload_part(self, number: int, body: bytes) -> dict[str, Any]:
-        answer = self._store.client.upload_part(
-            Bucket=self._store.bucket,
-            Key=self._key,
+        answer = self._target.client.upload_part(
+            Bucket=self._target.bucket,
+            Key=self._target.key,
             UploadId=self._upload_id,
             PartNumber=number,
             Body=body,
@@ -112,16 +128,16 @@ class S3Writer(BlobWriter):
         return StagedBlob(token=self._token, checksums=self._hasher.checksums())
 
     def _complete(self) -> None:
-        client, bucket = self._store.client, self._store.bucket
+        client, bucket, key = self._target.client, self._target.bucket, self._target.key
         if self._upload_id is None:
-            client.put_object(Bucket=bucket, Key=self._key, Body=bytes(self._buffer))
+            client.put_object(Bucket=bucket, Key=key, Body=bytes(self._buffer))
             self._buffer = bytearray()
             return
         if self._buffer:
             self._send_part()
         parts = [future.result() for future in self._parts]
         client.complete_multipart_upload(
-            Bucket=bucket, Key=self._key, UploadId=self._upload_id, MultipartUpload={"Parts": parts}
+            Bucket=bucket, Key=key, UploadId=self._upload_id, MultipartUpload={"Parts": parts}
         )
         self._shutdown()
 
@@ -135,13 +151,11 @@ class S3Writer(BlobWriter):
         # Also after finish: an unclaimed staged blob is dropped (the HTTP layer relies on it).
         self._open = False
         self._shutdown()
-        client, bucket = self._store.client, self._store.bucket
+        client, bucket, key = self._target.client, self._target.bucket, self._target.key
         with contextlib.suppress(ClientError, *NETWORK_ERRORS):  # the sweep catches what stays
             if self._upload_id is not None:
-                client.abort_multipart_upload(
-                    Bucket=bucket, Key=self._key, UploadId=self._upload_id
-                )
-            client.delete_object(Bucket=bucket, Key=self._key)
+                client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=self._upload_id)
+            client.delete_object(Bucket=bucket, Key=key)
 
 
 class S3Reader(BlobReader):
@@ -161,9 +175,9 @@ class S3Reader(BlobReader):
 class RangeFile(io.RawIOBase):
     """A seekable read-only view of an object: each read is one ranged GET."""
 
-    def __init__(self, store: S3BlobStore, key: str, size: int) -> None:
+    def __init__(self, source: S3Object, size: int) -> None:
         super().__init__()
-        self._store, self._key, self._size, self._pos = store, key, size, 0
+        self._source, self._size, self._pos = source, size, 0
 
     def readable(self) -> bool:
         return True
@@ -183,7 +197,7 @@ class RangeFile(io.RawIOBase):
         end = min(self._pos + len(buffer), self._size) - 1
         if end < self._pos:
             return 0
-        body = self._store.get(self._key, self._pos, end)["Body"]
+        body = self._source.get(self._pos, end)["Body"]
         with s3_errors(), contextlib.closing(body):
             data = body.read()
         buffer[: len(data)] = data
@@ -195,3 +209,7 @@ def new_token() -> str:
     """32 hex digits, the first 12 the creation time in ms (like a UUIDv7): a sweep can
     date an upload without trusting the server's Initiated (moto reports a fixed date)."""
     return f"{time.time_ns() // 1_000_000:012x}{uuid.uuid4().hex[:20]}"
+
+
+def _s(end: int | None) -> str:
+    return "" if end is None else str(end)

@@ -1,13 +1,11 @@
 """The file an upload streams into: whole blocks with ``O_DIRECT``, the tail through the cache.
 
-A buffered write copies every byte into the page cache, and on the 2-core VM the copy
-cost 0.25-3.5 s of kernel time per GiB, depending on whether the pages were touched
-before; the closing ``fsync`` then waited another 0.4 s for the writeback. A large upload
-also pushed whatever was hot (index pages' metadata, small wheels) out of the cache for
-bytes nobody reads again soon. Written with ``O_DIRECT``, the same GiB costs ~0.1 s of
-kernel time and the ``fsync`` is nearly free: against the same code writing through the
-cache, the 1 GiB curl upload went from a median of 165 MB/s (134-183) to 192 MB/s
-(170-203), 6 uploads each (``docs/performance.md``, "Writing beside the hashing").
+A buffered write copies every byte into the page cache, which costs kernel time on the
+critical path of every chunk (most when the pages were freed a moment ago), and the
+closing ``fsync`` then waits for the writeback. A large upload also pushes whatever is
+hot (index pages' metadata, small wheels) out of the cache for bytes nobody reads again
+soon. Written with ``O_DIRECT``, the kernel time nearly vanishes and the ``fsync`` is
+nearly free; the measured figures are in ``docs/performance.md`` ("Module figures").
 
 ``O_DIRECT`` wants the buffer's address, the length and the file offset aligned to the
 device's block size, so bytes are gathered in a page-aligned (``mmap``) block of

@@ -1,7 +1,9 @@
-"""A/B of a hot-path change: the same big upload and download against two source trees.
+"""A/B of a hot-path change: the same big upload and download, or the small-file upload
+rate, against two source trees.
 
     cp -r domain adapters entrypoints /tmp/before/      # before editing
     .venv/bin/python -m benchmarks.ab --before /tmp/before --rounds 5 [--big-mib 1024]
+    .venv/bin/python -m benchmarks.ab --before /tmp/before --small 6   # 4 KiB, 8 clients
 
 Both servers run at once on the embedded default, and the uploads alternate (A B, B A,
 ...), so load from anything else on the machine falls on both alike.
@@ -25,10 +27,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--big-mib", type=int, default=1024)
     parser.add_argument("--workers", default="4")
+    parser.add_argument(
+        "--small", type=float, default=0, help="seconds per round of 4 KiB uploads, 8 clients"
+    )
     args = parser.parse_args(argv)
     work = WORK / "ab"
     shutil.rmtree(work, ignore_errors=True)
-    big = dists.random_file(WORK / f"big-{args.big_mib}MiB.bin", args.big_mib << 20)
+    big = (
+        None
+        if args.small
+        else dists.random_file(WORK / f"big-{args.big_mib}MiB.bin", args.big_mib << 20)
+    )
     env = {"ORCHARD_WORKERS": args.workers}
     servers = {
         "before": Orchard("before", work / "before", env, source=args.before),
@@ -40,6 +49,24 @@ def main(argv: list[str] | None = None) -> None:
         for name, server in servers.items():
             server.start()
             urls[name] = scenarios_generic.prepare(server)
+        if args.small:
+            small = alternate(
+                {
+                    n: (
+                        lambda i, n=n: transfer.small_uploads(
+                            servers[n], "bench", "small", clients=8, seconds=args.small
+                        )
+                    )
+                    for n in servers
+                },
+                args.rounds,
+            )
+            for name, runs in small.items():
+                print(name, "4 KiB uploads/s", [round(r.get("per_s", 0)) for r in runs])
+                print(name, "p99 ms", [round(r.get("p99_ms", 0)) for r in runs])
+                print(name, "errors", [r.get("errors", r.get("error")) for r in runs])
+            return
+        assert big is not None
         up = alternate(
             {
                 n: (lambda i, n=n: transfer.curl_upload(servers[n], urls[n], big, f"r{i}"))

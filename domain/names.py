@@ -16,7 +16,7 @@ from urllib.parse import quote
 from packaging.utils import InvalidName as InvalidPythonName
 from packaging.utils import canonicalize_name
 
-from domain.errors import InvalidChecksum, InvalidName
+from domain.errors import BlobNotFound, InvalidChecksum, InvalidName
 
 MAX_NAME_LENGTH = 64
 MAX_REF_NAME_LENGTH = 128
@@ -142,9 +142,31 @@ def validate_filename(name: str) -> str:
     return name
 
 
-def is_artifact_id(value: str) -> bool:
+def is_artifact_id(value: object) -> bool:
     """Whether ``value`` has the shape of an artifact id: 64 lowercase hex characters."""
     return isinstance(value, str) and _ARTIFACT_ID.fullmatch(value) is not None
+
+
+def blob_key(sha256: object) -> str:
+    """Where a blob lives in every store, relative to its root: ``ab/cd/<sha256>``.
+
+    Two levels of two hex digits keep a directory (or an S3 listing page) small at any
+    size. Anything but an artifact id is ``BlobNotFound``: no caller-supplied string
+    becomes a path or an object key, so none can reach outside the store.
+    """
+    if not isinstance(sha256, str) or not is_artifact_id(sha256):
+        raise BlobNotFound("The blob does not exist.")
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def blob_of_key(key: str) -> str | None:
+    """The artifact id a relative key names when it is laid out as ``blob_key`` lays it
+    out, else None (a listing meets temporary and quarantined objects too)."""
+    fan_1, _, rest = key.partition("/")
+    fan_2, _, sha256 = rest.partition("/")
+    if is_artifact_id(sha256) and sha256[:2] == fan_1 and sha256[2:4] == fan_2:
+        return sha256
+    return None
 
 
 def validate_checksum(value: str) -> str:

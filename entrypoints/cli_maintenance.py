@@ -151,9 +151,13 @@ def export(project: str, output: Path, as_json: bool) -> None:
     try:
         with domain_errors(), partial.open("wb") as sink, progress_bar("Exporting") as progress:
             report = backup.export_project(
-                svc.uow(snapshot=True), svc.blobs, svc.clock, project=project, output=sink,
+                svc.uow(snapshot=True),
+                svc.blobs,
+                svc.clock,
+                project=project,
+                output=sink,
                 progress=progress,
-            )  # fmt: skip
+            )
         os.replace(partial, output)  # a failed export never leaves a file that looks whole
     except OSError as error:
         raise click.ClickException(f"Cannot write {output}: {error.strerror}.") from None

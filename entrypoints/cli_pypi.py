@@ -46,21 +46,40 @@ def _run(action: Callable, verb: str, **arguments: object) -> None:
 @click.option("--reason", default=None, help="shown to pip users (PEP 592)")
 def yank(project: str, package: str, version: str, filename: str, reason: str | None) -> None:
     """Yank a file or a release: pip skips it unless pinned with ==."""
-    _run(manage.yank, "yanked", project=project, package=package, filename=filename,
-         version=version, reason=reason)  # fmt: skip
+    _run(
+        manage.yank,
+        "yanked",
+        project=project,
+        package=package,
+        filename=filename,
+        version=version,
+        reason=reason,
+    )
 
 
 @pypi.command("unyank")
 @_target
 def unyank(project: str, package: str, version: str, filename: str) -> None:
     """Undo a yank."""
-    _run(manage.unyank, "unyanked", project=project, package=package, filename=filename,
-         version=version)  # fmt: skip
+    _run(
+        manage.unyank,
+        "unyanked",
+        project=project,
+        package=package,
+        filename=filename,
+        version=version,
+    )
 
 
 @pypi.command("delete")
 @_target
 def delete(project: str, package: str, version: str, filename: str) -> None:
     """Delete a file or a release; its filenames can never be reused with other bytes."""
-    _run(manage.delete, "deleted", project=project, package=package, filename=filename,
-         version=version)  # fmt: skip
+    _run(
+        manage.delete,
+        "deleted",
+        project=project,
+        package=package,
+        filename=filename,
+        version=version,
+    )

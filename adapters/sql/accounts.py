@@ -36,9 +36,11 @@ class SqlUserRepository(SqlRepository, UserRepository):
 
     def add(self, user: User) -> User:
         values = {
-            "username": user.username, "password_hash": user.password_hash,
-            "is_admin": user.is_admin, "created_at": user.created_at,
-        }  # fmt: skip
+            "username": user.username,
+            "password_hash": user.password_hash,
+            "is_admin": user.is_admin,
+            "created_at": user.created_at,
+        }
         statement = self._insert(users).values(values).on_conflict_do_nothing()
         new_id = self._execute(statement.returning(users.c.id)).scalar()
         if new_id is None:
@@ -60,10 +62,13 @@ class SqlUserRepository(SqlRepository, UserRepository):
 class SqlApiKeyRepository(SqlRepository, ApiKeyRepository):
     def add(self, key: ApiKey) -> ApiKey:
         values = {
-            "user_id": key.user_id, "name": key.name, "key_hash": key.key_hash,
-            "prefix": key.prefix, "created_at": key.created_at,
+            "user_id": key.user_id,
+            "name": key.name,
+            "key_hash": key.key_hash,
+            "prefix": key.prefix,
+            "created_at": key.created_at,
             "last_used_at": key.last_used_at,
-        }  # fmt: skip
+        }
         key.id = self._execute(
             self._insert(api_keys).values(values).returning(api_keys.c.id)
         ).scalar_one()
@@ -130,9 +135,11 @@ class SqlMembershipRepository(SqlRepository, MembershipRepository):
 
     def set(self, membership: Membership) -> None:
         values = {
-            "project_id": membership.project_id, "user_id": membership.user_id,
-            "role": membership.role.value, "created_at": membership.created_at,
-        }  # fmt: skip
+            "project_id": membership.project_id,
+            "user_id": membership.user_id,
+            "role": membership.role.value,
+            "created_at": membership.created_at,
+        }
         statement = self._insert(memberships).values(values)
         self._execute(
             statement.on_conflict_do_update(

@@ -103,20 +103,30 @@ def _garbage(released_before: datetime) -> Any:
 
 def _artifact_values(artifact: Artifact) -> dict[str, Any]:
     return {
-        "id": artifact.id, "size": artifact.size, "content_type": artifact.content_type,
-        "md5": artifact.md5, "sha1": artifact.sha1, "blake2b_256": artifact.blake2b_256,
-        "created_at": artifact.created_at, "ref_count": 0, "released_at": None,
-    }  # fmt: skip
+        "id": artifact.id,
+        "size": artifact.size,
+        "content_type": artifact.content_type,
+        "md5": artifact.md5,
+        "sha1": artifact.sha1,
+        "blake2b_256": artifact.blake2b_256,
+        "created_at": artifact.created_at,
+        "ref_count": 0,
+        "released_at": None,
+    }
 
 
 class SqlUploadRepository(SqlRepository, UploadRepository):
     def add(self, upload: Upload) -> Upload:
         values = {
-            "package_id": upload.package_id, "artifact_id": upload.artifact_id,
-            "original_name": upload.original_name, "created_at": upload.created_at,
-            "uploader": upload.uploader, "tag": upload.tag, "version": upload.version,
+            "package_id": upload.package_id,
+            "artifact_id": upload.artifact_id,
+            "original_name": upload.original_name,
+            "created_at": upload.created_at,
+            "uploader": upload.uploader,
+            "tag": upload.tag,
+            "version": upload.version,
             "version_source": upload.version_source.value if upload.version_source else None,
-        }  # fmt: skip
+        }
         statement = self._insert(uploads).values(values).returning(uploads.c.id)
         upload.id = self._execute(statement).scalar_one()
         return upload
@@ -130,8 +140,21 @@ class SqlUploadRepository(SqlRepository, UploadRepository):
         found, total = self._page(query, count, limit, offset)
         return [rows.upload(row) for row in found], total
 
-    def artifacts_of_package(self, package_id: int) -> dict[str, int]:
-        return self.references_by_artifact(package_id=package_id)
+    def held_artifacts(
+        self, package_id: int, *, limit: int, offset: int
+    ) -> tuple[list[tuple[Artifact, int]], int]:
+        holding = func.count(uploads.c.id).label("holding")
+        where = uploads.c.package_id == package_id
+        query = (
+            select(artifacts, holding)
+            .join(uploads, uploads.c.artifact_id == artifacts.c.id)
+            .where(where)
+            .group_by(*artifacts.c)
+            .order_by(artifacts.c.id)
+        )
+        count = select(func.count(func.distinct(uploads.c.artifact_id))).where(where)
+        found, total = self._page(query, count, limit, offset)
+        return [(rows.artifact(row), row.holding) for row in found], total
 
     def package_holds(self, package_id: int, artifact_id: str) -> bool:
         query = select(uploads.c.id).where(
@@ -176,11 +199,13 @@ class SqlUploadRepository(SqlRepository, UploadRepository):
         query = (
             select(packages, projects.c.name.label("project_name"))
             .join(projects, projects.c.id == packages.c.project_id)
-            .where(packages.c.id.in_(select(uploads.c.package_id).where(
-                uploads.c.artifact_id == artifact_id
-            )))
+            .where(
+                packages.c.id.in_(
+                    select(uploads.c.package_id).where(uploads.c.artifact_id == artifact_id)
+                )
+            )
             .order_by(projects.c.name, packages.c.name)
-        )  # fmt: skip
+        )
         found = [rows.package(row) for row in self._execute(query)]
         project_ids = {package.project_id for package in found}
         projects_by_id = {

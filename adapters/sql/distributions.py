@@ -27,9 +27,10 @@ class SqlDistributionRepository(SqlRepository, DistributionRepository):
 
     def add(self, distribution: Distribution) -> Distribution:
         values = _values(distribution) | {
-            "package_id": distribution.package_id, "filename": distribution.filename,
+            "package_id": distribution.package_id,
+            "filename": distribution.filename,
             "created_at": distribution.created_at,
-        }  # fmt: skip
+        }
         statement = (
             self._insert(distributions)
             .values(values)
@@ -126,11 +127,15 @@ def release_order(distribution: Distribution) -> tuple[Any, ...]:
 
 def _values(distribution: Distribution) -> dict[str, Any]:
     return {
-        "version": distribution.version, "artifact_id": distribution.artifact_id,
-        "upload_id": distribution.upload_id, "packagetype": distribution.packagetype,
+        "version": distribution.version,
+        "artifact_id": distribution.artifact_id,
+        "upload_id": distribution.upload_id,
+        "packagetype": distribution.packagetype,
         "requires_python": distribution.requires_python,
         "core_metadata": distribution.core_metadata,
-        "metadata_sha256": distribution.metadata_sha256, "yanked": distribution.yanked,
-        "yanked_reason": distribution.yanked_reason, "deleted_at": distribution.deleted_at,
+        "metadata_sha256": distribution.metadata_sha256,
+        "yanked": distribution.yanked,
+        "yanked_reason": distribution.yanked_reason,
+        "deleted_at": distribution.deleted_at,
         "size": distribution.size,
-    }  # fmt: skip
+    }

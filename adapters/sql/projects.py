@@ -41,9 +41,14 @@ class SqlProjectRepository(SqlRepository, ProjectRepository):
         self._execute(delete(projects).where(projects.c.id == project_id))
 
     def list_page(
-        self, *, visible_to_user_id: int | None, include_all: bool, search: str | None,
-        limit: int, offset: int,
-    ) -> tuple[list[Project], int]:  # fmt: skip
+        self,
+        *,
+        visible_to_user_id: int | None,
+        include_all: bool,
+        search: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Project], int]:
         conditions = [] if include_all else [_visible_to(visible_to_user_id)]
         if search:
             conditions.append(projects.c.name.icontains(search, autoescape=True))
@@ -65,10 +70,13 @@ _MUTABLE = ("description", "is_public", "allow_overwrite", "updated_at")
 
 def _project_values(project: Project) -> dict[str, Any]:
     return {
-        "description": project.description, "is_public": project.is_public,
-        "allow_overwrite": project.allow_overwrite, "created_at": project.created_at,
-        "updated_at": project.updated_at, "created_by": project.created_by,
-    }  # fmt: skip
+        "description": project.description,
+        "is_public": project.is_public,
+        "allow_overwrite": project.allow_overwrite,
+        "created_at": project.created_at,
+        "updated_at": project.updated_at,
+        "created_by": project.created_by,
+    }
 
 
 _PACKAGE_COLUMNS = select(packages, projects.c.name.label("project_name")).join(
@@ -111,19 +119,27 @@ class SqlPackageRepository(SqlRepository, PackageRepository):
         if row.package_id is None:
             return project, None
         package = Package(
-            id=row.package_id, project_id=project.id, name=row.package_name,
-            format=PackageFormat(row.package_format), description=row.package_description,
-            created_at=row.package_created_at, project_name=project.name,
+            id=row.package_id,
+            project_id=project.id,
+            name=row.package_name,
+            format=PackageFormat(row.package_format),
+            description=row.package_description,
+            created_at=row.package_created_at,
+            project_name=project.name,
             serial=row.package_serial,
-        )  # fmt: skip
+        )
         return project, package
 
     def add(self, package: Package) -> Package:
         values = {
-            "project_id": package.project_id, "name": package.name,
-            "format": package.format.value, "description": package.description,
-            "created_at": package.created_at, "updated_at": package.created_at, "serial": 0,
-        }  # fmt: skip
+            "project_id": package.project_id,
+            "name": package.name,
+            "format": package.format.value,
+            "description": package.description,
+            "created_at": package.created_at,
+            "updated_at": package.created_at,
+            "serial": 0,
+        }
         statement = self._insert(packages).values(values).on_conflict_do_nothing()
         new_id = self._execute(statement.returning(packages.c.id)).scalar()
         if new_id is None:
@@ -141,9 +157,14 @@ class SqlPackageRepository(SqlRepository, PackageRepository):
         self._execute(_BUMP_INDEX_SERIAL, {"project_id": project_id})
 
     def list_page(
-        self, project_id: int, *, search: str | None, format: str | None, limit: int,
+        self,
+        project_id: int,
+        *,
+        search: str | None,
+        format: str | None,
+        limit: int,
         offset: int,
-    ) -> tuple[list[Package], int]:  # fmt: skip
+    ) -> tuple[list[Package], int]:
         conditions = [packages.c.project_id == project_id]
         if search:
             conditions.append(packages.c.name.icontains(search, autoescape=True))

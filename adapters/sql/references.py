@@ -40,19 +40,24 @@ class SqlTagRepository(SqlRepository, TagRepository):
 
     def _create(self, package_id: int, name: str, artifact_id: str, at: datetime) -> bool:
         values = {
-            "package_id": package_id, "name": name, "artifact_id": artifact_id,
-            "created_at": at, "updated_at": at,
-        }  # fmt: skip
+            "package_id": package_id,
+            "name": name,
+            "artifact_id": artifact_id,
+            "created_at": at,
+            "updated_at": at,
+        }
         statement = self._insert(tags).values(values).on_conflict_do_nothing()
         return self._execute(statement.returning(tags.c.id)).first() is not None
 
     def _record(self, package_id: int, change: TagChange) -> TagChange:
         values = {
-            "package_id": package_id, "tag_name": change.tag_name,
+            "package_id": package_id,
+            "tag_name": change.tag_name,
             "old_artifact_id": change.old_artifact_id,
-            "new_artifact_id": change.new_artifact_id, "changed_at": change.changed_at,
+            "new_artifact_id": change.new_artifact_id,
+            "changed_at": change.changed_at,
             "changed_by": change.changed_by,
-        }  # fmt: skip
+        }
         self._execute(self._insert(tag_history).values(values))
         return change
 
@@ -97,10 +102,12 @@ class SqlVersionRepository(SqlRepository, VersionRepository):
 
     def add_if_absent(self, version: Version) -> Version:
         values = {
-            "package_id": version.package_id, "version": version.version,
+            "package_id": version.package_id,
+            "version": version.version,
             "artifact_id": version.artifact_id,
-            "version_source": version.version_source.value, "created_at": version.created_at,
-        }  # fmt: skip
+            "version_source": version.version_source.value,
+            "created_at": version.created_at,
+        }
         statement = (
             self._insert(versions)
             .values(values)

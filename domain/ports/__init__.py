@@ -1,7 +1,8 @@
 """The ports: what the use cases need from the outside world, and nothing more.
 
 Split by concern: ``blobs`` (artifact bytes), ``metadata`` (repositories and the unit of
-work), ``system`` (clock, archive metadata reader, password hasher). Adapters implement
+work; ``accounts`` holds the repositories of users, keys, sessions and members),
+``system`` (clock, archive metadata reader, password hasher). Adapters implement
 these ABCs; tests implement them with in-memory fakes (``tests/fakes/``). Every adapter
 translates its vendor's errors into the domain errors named in the docstrings
 (``BlobNotFound``, ``BackendUnavailable``, ...). Import from ``domain.ports``: this
@@ -11,6 +12,13 @@ package re-exports every port.
 from __future__ import annotations
 
 from domain.model import PackageMetadata
+from domain.ports.accounts import (
+    ApiKeyRepository,
+    LoginFailureRepository,
+    MembershipRepository,
+    SessionRepository,
+    UserRepository,
+)
 from domain.ports.blobs import (
     BlobReader,
     BlobStore,
@@ -19,18 +27,13 @@ from domain.ports.blobs import (
     TemporaryUsage,
 )
 from domain.ports.metadata import (
-    ApiKeyRepository,
     ArtifactRepository,
     DistributionRepository,
-    LoginFailureRepository,
-    MembershipRepository,
     PackageRepository,
     ProjectRepository,
-    SessionRepository,
     TagRepository,
     UnitOfWork,
     UploadRepository,
-    UserRepository,
     VersionRepository,
 )
 from domain.ports.system import Clock, MetadataReader, PasswordHasher

@@ -9,6 +9,7 @@ from domain.errors import NotFound
 from domain.model import Artifact, Package, Page, Upload
 from domain.ports import Clock, UnitOfWork
 from domain.references import resolve_reference
+from domain.services.paging import paged
 from domain.services.projects import readable_package, writable_package
 from domain.services.references import release_references
 
@@ -64,12 +65,9 @@ def list_package_artifacts(
     """The artifacts a package holds, with how many of its uploads hold each."""
     with uow:
         pkg = readable_package(uow, actor, project, package)
-        held = uow.uploads.artifacts_of_package(pkg.id)
-        ids = sorted(held)[(page - 1) * limit : page * limit]
-        items = [(uow.artifacts.get(sha), held[sha]) for sha in ids]
-    return Page(
-        items=[i for i in items if i[0] is not None], total=len(held), page=page, limit=limit
-    )
+        return paged(
+            page, limit, lambda lim, off: uow.uploads.held_artifacts(pkg.id, limit=lim, offset=off)
+        )
 
 
 def list_uploads(
@@ -83,8 +81,9 @@ def list_uploads(
 ) -> Page:
     with uow:
         pkg = readable_package(uow, actor, project, package)
-        items, total = uow.uploads.list_page(pkg.id, limit=limit, offset=(page - 1) * limit)
-    return Page(items=items, total=total, page=page, limit=limit)
+        return paged(
+            page, limit, lambda lim, off: uow.uploads.list_page(pkg.id, limit=lim, offset=off)
+        )
 
 
 def delete_package_artifact(

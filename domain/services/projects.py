@@ -12,6 +12,7 @@ from domain.access import (
 from domain.errors import AlreadyExists, InvalidInput, NotFound
 from domain.model import Membership, Package, PackageFormat, Page, Project, Role
 from domain.ports import Clock, UnitOfWork
+from domain.services.paging import paged
 from domain.services.references import release_references
 
 
@@ -86,16 +87,18 @@ def list_projects(
     page: int = 1,
     limit: int = 50,
 ) -> Page:
-    page, limit = _page_args(page, limit)
     with uow:
-        items, total = uow.projects.list_page(
-            visible_to_user_id=actor.user_id if actor else None,
-            include_all=bool(actor and actor.is_admin),
-            search=search,
-            limit=limit,
-            offset=(page - 1) * limit,
+        return paged(
+            page,
+            limit,
+            lambda lim, off: uow.projects.list_page(
+                visible_to_user_id=actor.user_id if actor else None,
+                include_all=bool(actor and actor.is_admin),
+                search=search,
+                limit=lim,
+                offset=off,
+            ),
         )
-    return Page(items=items, total=total, page=page, limit=limit)
 
 
 def update_project(
@@ -199,15 +202,18 @@ def list_packages(
     page: int = 1,
     limit: int = 50,
 ) -> Page:
-    page, limit = _page_args(page, limit)
     with uow:
         owner = readable_project(uow, actor, project)
-        items, total = uow.packages.list_page(
-            owner.id, search=search, format=format, limit=limit, offset=(page - 1) * limit
+        found = paged(
+            page,
+            limit,
+            lambda lim, off: uow.packages.list_page(
+                owner.id, search=search, format=format, limit=lim, offset=off
+            ),
         )
-    for item in items:
+    for item in found.items:
         item.project_name = owner.name
-    return Page(items=items, total=total, page=page, limit=limit)
+    return found
 
 
 def delete_package(
@@ -286,9 +292,3 @@ def _role(value: str) -> Role:
         return Role(value)
     except ValueError:
         raise InvalidInput(f"Unknown role '{value}': use 'read', 'write' or 'admin'.") from None
-
-
-def _page_args(page: int, limit: int) -> tuple[int, int]:
-    if page < 1 or not 1 <= limit <= 1000:
-        raise InvalidInput("page must be at least 1 and limit between 1 and 1000.")
-    return page, limit

@@ -7,6 +7,7 @@ from domain.access import Principal
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.model import Page, Tag, TagChange, Version
 from domain.ports import Clock, UnitOfWork
+from domain.services.paging import paged
 from domain.services.projects import readable_package, writable_package
 from domain.services.pypi import manage as pypi_manage
 
@@ -23,10 +24,11 @@ def list_tags(
 ) -> Page:
     with uow:
         pkg = readable_package(uow, actor, project, package)
-        items, total = uow.tags.list_page(
-            pkg.id, search=search, limit=limit, offset=(page - 1) * limit
+        return paged(
+            page,
+            limit,
+            lambda lim, off: uow.tags.list_page(pkg.id, search=search, limit=lim, offset=off),
         )
-    return Page(items=items, total=total, page=page, limit=limit)
 
 
 def get_tag(
@@ -107,10 +109,11 @@ def list_versions(
 ) -> Page:
     with uow:
         pkg = readable_package(uow, actor, project, package)
-        items, total = uow.versions.list_page(
-            pkg.id, search=search, limit=limit, offset=(page - 1) * limit
+        return paged(
+            page,
+            limit,
+            lambda lim, off: uow.versions.list_page(pkg.id, search=search, limit=lim, offset=off),
         )
-    return Page(items=items, total=total, page=page, limit=limit)
 
 
 def get_version(

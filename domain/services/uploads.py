@@ -57,8 +57,27 @@ class UploadResult:
     upload_id: int
 
 
+def check_upload_allowed(
+    uow: UnitOfWork,
+    *,
+    actor: Principal | None,
+    project: str,
+    package: str,
+    expected_sha256: str | None = None,
+) -> None:
+    """Refuse (400/401/403/404) what can be refused before a byte of the body is read:
+    a malformed checksum header, a caller who may not write, a package that does not
+    exist. Reads only: give it a read-only unit of work, so that on SQLite it neither
+    waits for nor takes the writers' lock. ``upload_artifact`` checks again, in its own
+    transaction, since the answer may change while the body streams."""
+    if expected_sha256 is not None:
+        names.validate_checksum(expected_sha256)
+    with uow:
+        writable_package(uow, actor, project, package)
+
+
 def validate_upload_fields(request: UploadRequest) -> UploadRequest:
-    """Check every name before a byte is stored (views call this before staging too)."""
+    """Check every name before a byte is recorded (``upload_artifact`` does; views don't)."""
     names.validate_filename(request.filename)
     if request.tag is not None:
         names.validate_tag_name(request.tag)

@@ -7,14 +7,13 @@ import mimetypes
 from flask import Blueprint, Response, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
-from domain import names
 from domain.errors import InvalidInput, Unprocessable
-from domain.services import artifacts, projects, tags
+from domain.services import artifacts, tags
 from domain.services.pypi import manage as pypi_manage
-from domain.services.uploads import UploadRequest, upload_artifact, validate_upload_fields
+from domain.services.uploads import UploadRequest, check_upload_allowed, upload_artifact
 from entrypoints.http import schemas as s
 from entrypoints.http.auth import current_principal
-from entrypoints.http.context import request_uow, services
+from entrypoints.http.context import read_uow, request_uow, services
 from entrypoints.http.downloads import send_blob
 from entrypoints.http.limits import file_upload
 from entrypoints.http.metrics import record_upload
@@ -32,25 +31,22 @@ def upload(project: str, package: str) -> Response:
     svc = services()
     actor = current_principal()
     checksum = request.headers.get("X-Checksum-SHA256")
-    if checksum is not None:
-        names.validate_checksum(checksum)
-    with request_uow() as uow:  # refuse before reading a byte of the body
-        projects.writable_package(uow, actor, project, package)
+    check_upload_allowed(  # before reading a byte of the body
+        read_uow(), actor=actor, project=project, package=package, expected_sha256=checksum
+    )
     form = load_form(s.UploadForm())
     drain_body()
     file = single_file("file")
     if file is None:
         raise Unprocessable("The multipart field 'file' is required.")
-    upload_request = validate_upload_fields(
-        UploadRequest(
-            project=project,
-            package=package,
-            filename=file.filename or "",
-            content_type=_content_type(file.filename, file.mimetype),
-            tag=form["tag"],
-            version=form["version"],
-            expected_sha256=checksum,
-        )
+    upload_request = UploadRequest(  # validated by the use case, once
+        project=project,
+        package=package,
+        filename=file.filename or "",
+        content_type=_content_type(file.filename, file.mimetype),
+        tag=form["tag"],
+        version=form["version"],
+        expected_sha256=checksum,
     )
     result = upload_artifact(
         request_uow(),
@@ -73,9 +69,13 @@ def download(project: str, package: str, ref: str) -> BaseResponse:
         raise InvalidInput("mode must be 'proxy' or 'redirect'.")
     if request.args.get("filename"):  # one file of a pypi release
         found = pypi_manage.resolve_release_file(
-            request_uow(), actor=current_principal(), project=project, package=package, ref=ref,
+            request_uow(),
+            actor=current_principal(),
+            project=project,
+            package=package,
+            ref=ref,
             filename=request.args["filename"],
-        )  # fmt: skip
+        )
     else:
         found = artifacts.resolve(
             request_uow(), actor=current_principal(), project=project, package=package, ref=ref
@@ -179,9 +179,12 @@ def get_version(project: str, package: str, version: str) -> Response:
     )
     body = s.VersionOut().dump(found)
     files = pypi_manage.list_release(
-        request_uow(), actor=current_principal(), project=project, package=package,
+        request_uow(),
+        actor=current_principal(),
+        project=project,
+        package=package,
         version=version,
-    )  # fmt: skip
+    )
     if files is not None:
         body["files"] = pypi_api.release_files_out(files)
     return jsonify(body)

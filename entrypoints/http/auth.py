@@ -20,7 +20,7 @@ from domain.errors import TooManyAttempts, Unauthenticated
 from domain.services import login_throttle, sessions, users
 from entrypoints.config import Settings
 from entrypoints.http.client_address import client_address, trusted_proxies
-from entrypoints.http.context import request_uow, services
+from entrypoints.http.context import read_uow, services
 
 log = logging.getLogger("orchard.security")
 
@@ -47,7 +47,7 @@ def _authenticate() -> Principal | None:
 
 def _by_key(secret: str) -> Principal:
     svc = services()
-    return users.authenticate_api_key(request_uow(), svc.clock, secret=secret, pepper=svc.pepper)
+    return users.authenticate_api_key(read_uow(), svc.clock, secret=secret, pepper=svc.pepper)
 
 
 def by_password(username: str, password: str) -> Principal:
@@ -90,7 +90,7 @@ def _by_session() -> Principal | None:
     if not token:
         return None
     svc = services()
-    principal = sessions.session_principal(request_uow(), svc.clock, token=token)
+    principal = sessions.session_principal(read_uow(), svc.clock, token=token)
     if principal is None:
         session.clear()
     return principal

@@ -31,6 +31,7 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
 }
 
 WWW_AUTHENTICATE = 'Basic realm="orchard"'
+RETRY_AFTER_SECONDS = "5"
 
 
 def status_for(error: errors.DomainError) -> int:
@@ -41,13 +42,20 @@ def status_for(error: errors.DomainError) -> int:
     return 500
 
 
+def error_headers(status: int) -> dict[str, str]:
+    """What an error of that status says besides its body, in every format: a 401 names
+    the scheme to sign in with (so clients prompt), a 503 when to try again."""
+    if status == 401:
+        return {"WWW-Authenticate": WWW_AUTHENTICATE}
+    if status == 503:
+        return {"Retry-After": RETRY_AFTER_SECONDS}
+    return {}
+
+
 def error_response(status: int, detail: str) -> Response:
     response = jsonify(detail=detail)
     response.status_code = status
-    if status == 401:
-        response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
-    if status == 503:
-        response.headers["Retry-After"] = "5"
+    response.headers.update(error_headers(status))
     return response
 
 

@@ -162,3 +162,18 @@ class FakeUnitOfWork(UnitOfWork):
     def _ensure_available(self) -> None:
         if not self.db.available:
             raise BackendUnavailable("The database is unavailable.")
+
+
+class FakeUnitOfWorkFactory:
+    """What ``Services.uow`` is: ``uow(read_only=False, snapshot=False)`` opens one unit
+    of work. Each over the same ``FakeDatabase``; the mode of each is remembered, so a
+    test can tell how many read-write ones a request opened (on SQLite each of those
+    takes the writers' lock)."""
+
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+        self.modes: list[str] = []
+
+    def __call__(self, read_only: bool = False, snapshot: bool = False) -> FakeUnitOfWork:
+        self.modes.append("snapshot" if snapshot else "read" if read_only else "write")
+        return FakeUnitOfWork(self.db)

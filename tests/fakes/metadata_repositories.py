@@ -215,8 +215,12 @@ class FakeUploadRepository(FakeRepository, ports.UploadRepository):
     def list_page(self, package_id: int, *, limit: int, offset: int) -> tuple[list[Upload], int]:
         return page([utc_copy(u) for u in self._of(package_id)], limit, offset)
 
-    def artifacts_of_package(self, package_id: int) -> dict[str, int]:
-        return self.references_by_artifact(package_id=package_id)
+    def held_artifacts(
+        self, package_id: int, *, limit: int, offset: int
+    ) -> tuple[list[tuple[Artifact, int]], int]:
+        held = self.references_by_artifact(package_id=package_id)
+        rows = [(utc_copy(self._db.artifacts[sha]), held[sha]) for sha in sorted(held)]
+        return page(rows, limit, offset)
 
     def package_holds(self, package_id: int, artifact_id: str) -> bool:
         return bool(self._of(package_id, artifact_id))

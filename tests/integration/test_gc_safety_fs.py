@@ -46,7 +46,10 @@ def test_a_run_started_before_an_upload_promotes_keeps_its_blobs(world, tmp_path
     backdate(world.blobs.local_path(garbage))
     abandoned = world.stage(b"abandoned two hours ago")
     backdate(tmp_path / ".tmp" / abandoned.token)
-    world.clock = FakeClock(datetime.now(UTC))  # gc starts now, with no grace at all
+    # gc starts now, with no grace at all. A second back: the kernel stamps files from a
+    # coarse clock that may lag datetime.now() by a tick, and a file written after this
+    # line must never look older than the cutoff.
+    world.clock = FakeClock(datetime.now(UTC) - timedelta(seconds=1))
 
     staged = world.stage(b"still streaming")
     promoted = world.stage(b"promoted, commit pending")

@@ -68,6 +68,94 @@ def test_adapters_never_import_entrypoints(path):
     assert not found, f"{relative(path)} imports {sorted(found)}"
 
 
+@pytest.mark.parametrize("path", python_files("entrypoints/http"), ids=relative)
+def test_views_import_no_adapter_sqlalchemy_or_boto3(path):
+    # Views reach adapters only through the ports that bootstrap wired into Services.
+    forbidden = {"adapters", "sqlalchemy", "boto3", "botocore", "minio"}
+    found = {m for m in imported_modules(path) if top_level(m) in forbidden}
+    assert not found, f"{relative(path)} imports {sorted(found)}"
+
+
+PRODUCTION = ("domain", "adapters", "entrypoints")
+
+
+def module_name(path: Path, root: Path) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """Production module -> the production modules it imports. ``from package import
+    name`` counts as importing ``package.name`` when that is a module, else ``package``
+    (the package's ``__init__`` that Python runs on the way is no edge of ours)."""
+    paths = [path for package in PRODUCTION for path in sorted((root / package).rglob("*.py"))]
+    modules = {module_name(path, root): path for path in paths}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        edges: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                package = path.relative_to(root).parent.parts
+                base = package[: len(package) - node.level + 1] if node.level else ()
+                module = ".".join([*base, *([node.module] if node.module else [])])
+                targets = [
+                    f"{module}.{alias.name}" if f"{module}.{alias.name}" in modules else module
+                    for alias in node.names
+                ]
+            else:
+                continue
+            edges |= {target for target in targets if target in modules and target != name}
+        graph[name] = edges
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle as a list of modules (first == last), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(module: str) -> list[str] | None:
+        state[module] = 1
+        path.append(module)
+        for target in sorted(graph[module]):
+            if state.get(target) == 1:
+                return [*path[path.index(target) :], target]
+            if target not in state and (cycle := visit(target)):
+                return cycle
+        path.pop()
+        state[module] = 2
+        return None
+
+    for module in sorted(graph):
+        if module not in state and (cycle := visit(module)):
+            return cycle
+    return None
+
+
+def test_no_import_cycle_among_production_modules():
+    # A package's __init__ gathering its own modules (domain.ports, entrypoints.http.pypi)
+    # is no cycle as long as those modules import their siblings, never the package.
+    cycle = find_cycle(import_graph(ROOT))
+    assert cycle is None, " -> ".join(cycle or [])
+
+
+def test_the_cycle_finder_finds_a_cycle(tmp_path):
+    package = tmp_path / "adapters"
+    package.mkdir()
+    (package / "a.py").write_text("from adapters import b\n", encoding="utf-8")
+    (package / "b.py").write_text("def f():\n    from adapters.a import x\n", encoding="utf-8")
+    (package / "c.py").write_text("import adapters.a\n", encoding="utf-8")
+    graph = import_graph(tmp_path)
+    assert graph == {
+        "adapters.a": {"adapters.b"},
+        "adapters.b": {"adapters.a"},
+        "adapters.c": {"adapters.a"},
+    }
+    assert find_cycle(graph) == ["adapters.a", "adapters.b", "adapters.a"]
+
+
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
@@ -87,3 +175,15 @@ def test_imports_are_found_wherever_they_are(tmp_path, source, expected, monkeyp
     path.parent.mkdir()
     path.write_text(source, encoding="utf-8")
     assert imported_modules(path) == expected
+
+
+MAX_MODULE_LINES = 400
+
+
+@pytest.mark.parametrize(
+    "path", [p for package in PRODUCTION for p in python_files(package)], ids=relative
+)
+def test_no_production_module_is_over_400_lines(path):
+    # Small modules with one job (STYLE.md): past this, split by concern.
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_MODULE_LINES, f"{relative(path)} has {lines} lines"

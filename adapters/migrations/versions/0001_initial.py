@@ -77,14 +77,16 @@ def _accounts_and_projects() -> None:
         sa.Column("created_at", TZ, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_memberships"),
         sa.ForeignKeyConstraint(
-            ["project_id"], ["projects.id"], name="fk_memberships_project_id_projects",
+            ["project_id"],
+            ["projects.id"],
+            name="fk_memberships_project_id_projects",
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="fk_memberships_user_id_users", ondelete="CASCADE"
         ),
         sa.UniqueConstraint("project_id", "user_id", name="uq_memberships_project_id_user_id"),
-    )  # fmt: skip
+    )
     op.create_index("ix_memberships_user_id", "memberships", ["user_id"])
     op.create_table(
         "packages",
@@ -98,11 +100,13 @@ def _accounts_and_projects() -> None:
         sa.Column("serial", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_packages"),
         sa.ForeignKeyConstraint(
-            ["project_id"], ["projects.id"], name="fk_packages_project_id_projects",
+            ["project_id"],
+            ["projects.id"],
+            name="fk_packages_project_id_projects",
             ondelete="CASCADE",
         ),
         sa.UniqueConstraint("project_id", "name", name="uq_packages_project_id_name"),
-    )  # fmt: skip
+    )
     op.create_index("ix_packages_project_id", "packages", ["project_id"])
 
 
@@ -135,13 +139,15 @@ def _content() -> None:
         sa.Column("version_source", sa.String(16), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_uploads"),
         sa.ForeignKeyConstraint(
-            ["package_id"], ["packages.id"], name="fk_uploads_package_id_packages",
+            ["package_id"],
+            ["packages.id"],
+            name="fk_uploads_package_id_packages",
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["artifact_id"], ["artifacts.id"], name="fk_uploads_artifact_id_artifacts"
         ),
-    )  # fmt: skip
+    )
     op.create_index("ix_uploads_package_id", "uploads", ["package_id"])
     op.create_index("ix_uploads_artifact_id", "uploads", ["artifact_id"])
     op.create_table(
@@ -162,29 +168,35 @@ def _content() -> None:
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_distributions"),
         sa.ForeignKeyConstraint(
-            ["package_id"], ["packages.id"], name="fk_distributions_package_id_packages",
+            ["package_id"],
+            ["packages.id"],
+            name="fk_distributions_package_id_packages",
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["upload_id"], ["uploads.id"], name="fk_distributions_upload_id_uploads",
+            ["upload_id"],
+            ["uploads.id"],
+            name="fk_distributions_upload_id_uploads",
             ondelete="SET NULL",
         ),
-        sa.UniqueConstraint(
-            "package_id", "filename", name="uq_distributions_package_id_filename"
-        ),
-    )  # fmt: skip
+        sa.UniqueConstraint("package_id", "filename", name="uq_distributions_package_id_filename"),
+    )
     op.create_index("ix_distributions_artifact_id", "distributions", ["artifact_id"])
 
 
 def _references() -> None:
     for table, name_column, length in (("tags", "name", 128), ("versions", "version", 128)):
         extra = (
-            [sa.Column("created_at", TZ, nullable=False),
-             sa.Column("updated_at", TZ, nullable=False)]
+            [
+                sa.Column("created_at", TZ, nullable=False),
+                sa.Column("updated_at", TZ, nullable=False),
+            ]
             if table == "tags"
-            else [sa.Column("version_source", sa.String(16), nullable=False),
-                  sa.Column("created_at", TZ, nullable=False)]
-        )  # fmt: skip
+            else [
+                sa.Column("version_source", sa.String(16), nullable=False),
+                sa.Column("created_at", TZ, nullable=False),
+            ]
+        )
         op.create_table(
             table,
             _id(),
@@ -194,7 +206,9 @@ def _references() -> None:
             *extra,
             sa.PrimaryKeyConstraint("id", name=f"pk_{table}"),
             sa.ForeignKeyConstraint(
-                ["package_id"], ["packages.id"], name=f"fk_{table}_package_id_packages",
+                ["package_id"],
+                ["packages.id"],
+                name=f"fk_{table}_package_id_packages",
                 ondelete="CASCADE",
             ),
             sa.ForeignKeyConstraint(
@@ -203,7 +217,7 @@ def _references() -> None:
             sa.UniqueConstraint(
                 "package_id", name_column, name=f"uq_{table}_package_id_{name_column}"
             ),
-        )  # fmt: skip
+        )
         op.create_index(f"ix_{table}_artifact_id", table, ["artifact_id"])
     op.create_table(
         "tag_history",
@@ -216,16 +230,27 @@ def _references() -> None:
         sa.Column("changed_by", sa.String(255), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_tag_history"),
         sa.ForeignKeyConstraint(
-            ["package_id"], ["packages.id"], name="fk_tag_history_package_id_packages",
+            ["package_id"],
+            ["packages.id"],
+            name="fk_tag_history_package_id_packages",
             ondelete="CASCADE",
         ),
-    )  # fmt: skip
+    )
     op.create_index("ix_tag_history_package_id_tag_name", "tag_history", ["package_id", "tag_name"])
 
 
 def downgrade() -> None:
     for table in (
-        "tag_history", "versions", "tags", "distributions", "uploads", "artifacts",
-        "packages", "memberships", "api_keys", "users", "projects",
-    ):  # fmt: skip
+        "tag_history",
+        "versions",
+        "tags",
+        "distributions",
+        "uploads",
+        "artifacts",
+        "packages",
+        "memberships",
+        "api_keys",
+        "users",
+        "projects",
+    ):
         op.drop_table(table)

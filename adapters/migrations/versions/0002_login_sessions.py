@@ -27,10 +27,12 @@ def upgrade() -> None:
         sa.Column("expires_at", TZ, nullable=False),
         sa.PrimaryKeyConstraint("token_hash", name="pk_login_sessions"),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_login_sessions_user_id_users",
+            ["user_id"],
+            ["users.id"],
+            name="fk_login_sessions_user_id_users",
             ondelete="CASCADE",
         ),
-    )  # fmt: skip
+    )
     op.create_index("ix_login_sessions_user_id", "login_sessions", ["user_id"])
     op.create_index("ix_login_sessions_expires_at", "login_sessions", ["expires_at"])
 

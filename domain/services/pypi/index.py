@@ -78,9 +78,12 @@ def _refuse(actor: Principal | None, project: str) -> NoReturn:
 
 
 def root_page(
-    uow: UnitOfWork, *, actor: Principal | None, project: str,
+    uow: UnitOfWork,
+    *,
+    actor: Principal | None,
+    project: str,
     have: Callable[[RootKey], bool] | None = None,
-) -> RootPage | RootKey:  # fmt: skip
+) -> RootPage | RootKey:
     """Every Python package of the project (PEP 503 root), or only the page's key where
     ``have(key)`` says the caller holds that page already."""
     with uow:
@@ -92,9 +95,13 @@ def root_page(
 
 
 def project_page(
-    uow: UnitOfWork, *, actor: Principal | None, project: str, name: str,
+    uow: UnitOfWork,
+    *,
+    actor: Principal | None,
+    project: str,
+    name: str,
     have: Callable[[PageKey], bool] | None = None,
-) -> ProjectPage | PageKey:  # fmt: skip
+) -> ProjectPage | PageKey:
     """The live files of one package with what PEP 503/592/658/691/700 show of them, or
     only the page's key where ``have(key)`` says the caller holds that page already (a
     rendering it cached, or the client's ETag): one transaction either way, and the files

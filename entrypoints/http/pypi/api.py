@@ -20,9 +20,15 @@ bp = Blueprint("pypi_api", __name__, url_prefix="/api/v1/project/<project>/<pack
 def yank(project: str, package: str, filename: str | None = None, version: str | None = None):
     svc = services()
     changed = manage.yank(
-        request_uow(), svc.clock, actor=current_principal(), project=project, package=package,
-        filename=filename, version=version, reason=_reason(),
-    )  # fmt: skip
+        request_uow(),
+        svc.clock,
+        actor=current_principal(),
+        project=project,
+        package=package,
+        filename=filename,
+        version=version,
+        reason=_reason(),
+    )
     return jsonify(yanked=changed, reason=_reason() or None)
 
 
@@ -31,9 +37,14 @@ def yank(project: str, package: str, filename: str | None = None, version: str |
 def unyank(project: str, package: str, filename: str | None = None, version: str | None = None):
     svc = services()
     changed = manage.unyank(
-        request_uow(), svc.clock, actor=current_principal(), project=project, package=package,
-        filename=filename, version=version,
-    )  # fmt: skip
+        request_uow(),
+        svc.clock,
+        actor=current_principal(),
+        project=project,
+        package=package,
+        filename=filename,
+        version=version,
+    )
     return jsonify(unyanked=changed)
 
 
@@ -41,9 +52,13 @@ def unyank(project: str, package: str, filename: str | None = None, version: str
 def delete_file(project: str, package: str, filename: str) -> Response:
     svc = services()
     manage.delete(
-        request_uow(), svc.clock, actor=current_principal(), project=project, package=package,
+        request_uow(),
+        svc.clock,
+        actor=current_principal(),
+        project=project,
+        package=package,
         filename=filename,
-    )  # fmt: skip
+    )
     return Response(status=204)
 
 
@@ -57,11 +72,15 @@ def release_files_out(files: list) -> list[dict[str, object]]:
     """The ``files`` of a pypi version in the generic versions API."""
     return [
         {
-            "filename": d.filename, "artifact_id": d.artifact_id, "size": d.size,
-            "packagetype": d.packagetype, "requires_python": d.requires_python,
-            "yanked": d.yanked, "yanked_reason": d.yanked_reason,
+            "filename": d.filename,
+            "artifact_id": d.artifact_id,
+            "size": d.size,
+            "packagetype": d.packagetype,
+            "requires_python": d.requires_python,
+            "yanked": d.yanked,
+            "yanked_reason": d.yanked_reason,
             "has_metadata": d.core_metadata is not None,
             "created_at": d.created_at.isoformat(),
         }
         for d in files
-    ]  # fmt: skip
+    ]

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from domain.errors import DomainError
-from entrypoints.http.errors import WWW_AUTHENTICATE, status_for, with_retry_after
+from entrypoints.http.errors import error_headers, status_for, with_retry_after
 from entrypoints.http.limits import too_large_detail
 
 MAX_REASON = 400
@@ -30,10 +30,7 @@ def problem(status: int, detail: str) -> Response:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     response = Response(json.dumps(body), mimetype="application/problem+json")
     response.status = f"{status} {reason_phrase(detail) or title}"
-    if status == 401:
-        response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
-    if status == 503:
-        response.headers["Retry-After"] = "5"
+    response.headers.update(error_headers(status))
     return response
 
 

@@ -10,7 +10,7 @@ from domain.errors import InvalidInput
 from domain.services.pypi.checks import DIGEST_FIELDS, DistributionUpload
 from domain.services.pypi.upload import check_upload_allowed, upload_distribution
 from entrypoints.http.auth import current_principal
-from entrypoints.http.context import request_uow, services
+from entrypoints.http.context import read_uow, request_uow, services
 from entrypoints.http.limits import file_upload
 from entrypoints.http.metrics import record_upload
 from entrypoints.http.pypi import problems
@@ -28,7 +28,7 @@ problems.install(bp)
 def upload(project: str | None) -> Response:
     svc = services()
     project, actor = project_or_default(project), current_principal()
-    check_upload_allowed(request_uow(), actor=actor, project=project)  # before reading the body
+    check_upload_allowed(read_uow(), actor=actor, project=project)  # before reading the body
     form, content = request.form, single_file("content")
     drain_body()
     distribution, part = _distribution_upload(project, form, content)

@@ -97,10 +97,13 @@ def test_uploads_are_listed_counted_and_deleted(uow: UnitOfWork) -> None:
         upload(uow, other, 1)
         page, total = uow.uploads.list_page(package.id, limit=2, offset=0)
         assert ([u.id for u in page], total) == ([second.id, first.id], 3)
-        assert uow.uploads.artifacts_of_package(package.id) == {
-            artifact(1).id: 2,
-            artifact(2).id: 1,
-        }
+        held, total = uow.uploads.held_artifacts(package.id, limit=1, offset=1)
+        assert total == 2
+        assert [(a.id, a.size, count) for a, count in held] == [
+            (artifact(2).id, artifact(2).size, 1)
+        ]
+        held, _ = uow.uploads.held_artifacts(package.id, limit=5, offset=0)
+        assert [(a.id, count) for a, count in held] == [(artifact(1).id, 2), (artifact(2).id, 1)]
         assert uow.uploads.references_by_artifact(project_id=other.project_id) == {
             artifact(1).id: 1
         }
