@@ -26,7 +26,7 @@ _GRACE = click.option(
 )
 
 
-@click.command("gc")
+@click.command("gc", short_help="Delete unreferenced blobs after the grace period.")
 @click.option("--apply", is_flag=True, help="delete (default: only report)")
 @_GRACE
 @_JSON
@@ -76,7 +76,7 @@ def _gc_text(report: gc.GcReport) -> str:
 @_GRACE
 @_JSON
 def check(repair: bool, grace: float | None, as_json: bool) -> None:
-    """Re-hash every blob and compare the blob store with the database.
+    """Re-hash every blob and compare the store with the database.
 
     Exits with status 1 when problems were found and not all of them repaired.
     """
@@ -127,7 +127,7 @@ def _fsck_text(report: fsck.FsckReport) -> str:
     return "\n".join(lines)
 
 
-@click.command("export")
+@click.command("export", short_help="Write a project to a tar archive.")
 @click.argument("project")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @_JSON

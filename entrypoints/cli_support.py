@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,10 +16,24 @@ from domain.errors import DomainError
 from domain.services.progress import Progress, no_progress
 from entrypoints.bootstrap import Services, bootstrap
 from entrypoints.config import load_settings
+from entrypoints.schema_check import database_problem
 
 
-def services() -> Services:
-    return bootstrap(load_settings())
+def services(*, hashes_keys: bool = False) -> Services:
+    """The services over an existing, current database, or one sentence and exit 1.
+
+    Nothing is created on the way: a command run where no Orchard lives leaves no data
+    directory behind. Only a command that hashes API keys (``hashes_keys``) may generate
+    the secret key into the data directory, as the server would on its first start.
+    """
+    settings = load_settings()
+    problem = database_problem(settings)
+    if problem:
+        raise click.ClickException(problem)
+    keyed = settings.secret_key or (Path(settings.data_dir) / "secret_key").exists()
+    if keyed or hashes_keys:
+        return bootstrap(settings)
+    return bootstrap(settings, pepper=secrets.token_bytes(32))  # never used to hash a key
 
 
 @contextlib.contextmanager

@@ -16,11 +16,11 @@ from entrypoints.bootstrap import Services
 from entrypoints.config import Settings
 
 
-def migrate(settings: Settings) -> None:
+def migrate(settings: Settings):  # -> adapters.migrations.Upgrade (before, after)
     from adapters.migrations import upgrade
 
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url)
+    return upgrade(settings.resolved_database_url)
 
 
 def prepare(services: Services, *, announce=print) -> None:
