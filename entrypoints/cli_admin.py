@@ -12,7 +12,7 @@ from domain.model import ApiKey, Membership, Project, User
 from domain.services import admin as admin_service
 from domain.services import projects, users
 from domain.services.admin import OPERATOR
-from entrypoints.cli_support import domain_errors, services, table
+from entrypoints.cli_support import destructive, domain_errors, services, table
 
 ROLES = click.Choice(["read", "write", "admin"])
 
@@ -81,7 +81,7 @@ def create_user(username: str, password: str, is_admin: bool) -> None:
 
 @users_group.command("delete")
 @click.argument("username")
-@click.confirmation_option(prompt="Delete this user, their API keys and memberships?")
+@destructive("Delete user '{username}' with their API keys and memberships?")
 def users_delete(username: str) -> None:
     """Delete a user with their API keys and memberships."""
     svc = services()
@@ -168,6 +168,7 @@ def create_key(username: str, name: str) -> None:
 @keys_group.command("revoke")
 @click.argument("username")
 @click.argument("key_id", type=int)
+@destructive("Revoke API key {key_id} of '{username}'? Clients using it will fail.")
 def keys_revoke(username: str, key_id: int) -> None:
     """Revoke a user's API key: requests carrying it fail at once."""
     svc = services()
@@ -225,7 +226,7 @@ def projects_create(name: str, description: str, private: bool) -> None:
 
 @projects_group.command("delete")
 @click.argument("name")
-@click.confirmation_option(prompt="Delete this project and everything in it?")
+@destructive("Delete project '{name}' and everything in it?")
 def projects_delete(name: str) -> None:
     """Delete a project and everything in it.
 

@@ -13,7 +13,7 @@ import click
 from domain.access import Principal
 from domain.errors import DomainError
 from domain.services.pypi import manage
-from entrypoints.cli_support import services
+from entrypoints.cli_support import destructive, services
 
 OPERATOR = Principal(user_id=0, username="orchard-cli", is_admin=True)
 
@@ -59,6 +59,12 @@ def unyank(project: str, package: str, version: str, filename: str) -> None:
 
 @pypi.command("delete")
 @_target
+@destructive(
+    lambda project, package, version, filename: (
+        f"Delete {f'release {version}' if version else filename} of {package} in "
+        f"'{project}' for good? Its filenames can never be uploaded again with other bytes."
+    )
+)
 def delete(project: str, package: str, version: str, filename: str) -> None:
     """Delete a file or a release, for good.
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import secrets
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,31 @@ def domain_errors() -> Iterator[None]:
         yield
     except DomainError as error:
         raise click.ClickException(error.detail) from None
+
+
+def destructive(question: str | Callable[..., str]) -> Callable[[Callable], Callable]:
+    """``--yes``, else ask ``question`` (formatted with, or called with, the command's
+    arguments) on a terminal; with no terminal to ask, refuse in one sentence: a script that forgot
+    ``--yes`` must not delete what it meant to keep."""
+
+    def decorate(command: Callable) -> Callable:
+        @functools.wraps(command)
+        def confirmed(*args: Any, yes: bool, **kwargs: Any) -> Any:
+            if not yes:
+                if not sys.stdin.isatty():
+                    raise click.ClickException(
+                        "Not confirmed: standard input is not a terminal, so pass --yes "
+                        "to go ahead."
+                    )
+                text = question(**kwargs) if callable(question) else question.format(**kwargs)
+                click.confirm(text, abort=True)
+            return command(*args, **kwargs)
+
+        return click.option(
+            "--yes", "-y", is_flag=True, help="do it without asking (needed without a terminal)"
+        )(confirmed)
+
+    return decorate
 
 
 @contextlib.contextmanager
