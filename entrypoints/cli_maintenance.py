@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 
 from domain.services import backup, fsck, gc, restore
-from entrypoints.cli_support import domain_errors, emit, human_bytes, progress_bar, services
+from entrypoints.cli_progress import progress_bar
+from entrypoints.cli_support import domain_errors, emit, human_bytes, services
 from entrypoints.http import metrics
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="print the report as JSON")

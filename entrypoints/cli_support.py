@@ -1,4 +1,4 @@
-"""What every ``orchard`` command shares: services, error sentences, progress, output."""
+"""What every ``orchard`` command shares: services, error sentences, confirmation, output."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from typing import Any
 import click
 
 from domain.errors import DomainError
-from domain.services.progress import Progress, no_progress
 from entrypoints.bootstrap import Services, bootstrap
 from entrypoints.config import load_settings
 from entrypoints.schema_check import database_problem
@@ -69,19 +68,6 @@ def destructive(question: str | Callable[..., str]) -> Callable[[Callable], Call
         )(confirmed)
 
     return decorate
-
-
-@contextlib.contextmanager
-def progress_bar(label: str, length: int | None = None) -> Iterator[Progress]:
-    """A bar on a terminal; nothing when stderr is a log file or a pipe."""
-    if not sys.stderr.isatty():
-        yield no_progress
-        return
-    unknown = (item for item in ())  # no length hint: the bar counts without a percentage
-    with click.progressbar(
-        unknown if length is None else None, length=length, label=label, file=sys.stderr
-    ) as bar:
-        yield bar.update
 
 
 def human_bytes(size: int) -> str:

@@ -5,16 +5,12 @@ A fresh embedded Orchard of its own, so that "the last administrator" is known."
 
 from __future__ import annotations
 
-import os
-import pty
-import select
-import subprocess
-
 import httpx
 import pytest
 
 from tests.factories import create_api_key, create_project, create_user, login, unique_name
 from tests.harness.live_server import ORCHARD, build_server
+from tests.harness.terminal import run_on_terminal
 
 pytestmark = pytest.mark.integration
 
@@ -34,32 +30,7 @@ def admin(server):
 
 
 def on_a_terminal(server, *args: str, answer: str) -> tuple[int, str]:
-    """Run ``orchard`` with a pseudo-terminal as its standard input and output, type
-    ``answer`` at its prompt, and return its exit status and what it printed."""
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [ORCHARD, *args], env=server.env, stdin=follower, stdout=follower, stderr=follower
-    )
-    os.close(follower)
-    output = b""
-    try:
-        while b"[y/N]" not in output:
-            ready, _, _ = select.select([leader], [], [], 60)
-            assert ready, f"no prompt: {output!r}"
-            output += os.read(leader, 4096)
-        os.write(leader, answer.encode() + b"\n")
-        status = process.wait(60)
-        while select.select([leader], [], [], 0.5)[0]:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:  # the terminal closed with the process
-                break
-            if not chunk:
-                break
-            output += chunk
-    finally:
-        os.close(leader)
-    return status, output.decode(errors="replace")
+    return run_on_terminal([ORCHARD, *args], server.env, prompt=b"[y/N]", answer=answer)
 
 
 def new_project(admin) -> str:
