@@ -76,3 +76,12 @@ def test_login_sessions_are_found_ended_and_expire(uow: UnitOfWork) -> None:
         uow.commit()
     with uow:
         assert uow.sessions.get("live") is None
+
+
+def test_the_administrators_are_listed_by_name_for_locking(uow: UnitOfWork) -> None:
+    with uow:
+        for name, is_admin in (("zed", True), ("plain", False), ("ada", True)):
+            uow.users.add(User(name, "h", is_admin=is_admin, created_at=T0))
+        uow.commit()
+    with uow:
+        assert [u.username for u in uow.users.lock_admins()] == ["ada", "zed"]
