@@ -57,8 +57,16 @@ def _create_user(username: str, password: str, is_admin: bool) -> None:
     click.echo(f"Created user '{username}'{' (administrator)' if is_admin else ''}.")
 
 
-_PASSWORD = click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-_ADMIN_FLAG = click.option("--admin/--no-admin", "is_admin", default=False)
+_PASSWORD = click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="8 to 1024 characters (asked for, twice, when not given)",
+)
+_ADMIN_FLAG = click.option(
+    "--admin/--no-admin", "is_admin", default=False, help="make the user an administrator"
+)
 
 
 @users_group.command("create")

@@ -130,7 +130,13 @@ def _fsck_text(report: fsck.FsckReport) -> str:
 
 @click.command("export", short_help="Write a project to a tar archive.")
 @click.argument("project")
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="the archive to write (replaced only once complete)",
+)
 @_JSON
 def export(project: str, output: Path, as_json: bool) -> None:
     """Write a project (packages, uploads, tags, versions, files) to a tar archive."""

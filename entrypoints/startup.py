@@ -9,14 +9,19 @@ from __future__ import annotations
 import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from domain.errors import AlreadyExists
 from domain.services import projects, users
 from entrypoints.bootstrap import Services
 from entrypoints.config import Settings
 
+if TYPE_CHECKING:
+    from adapters.migrations import Upgrade
 
-def migrate(settings: Settings):  # -> adapters.migrations.Upgrade (before, after)
+
+def migrate(settings: Settings) -> Upgrade:
+    """Create or upgrade the schema; the revisions before and after say which it did."""
     from adapters.migrations import upgrade
 
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)

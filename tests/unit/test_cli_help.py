@@ -75,3 +75,10 @@ def test_serve_help_lists_every_setting_with_its_default_and_hides_secrets(monke
 )
 def test_db_upgrade_says_what_it_did(before, after, expected):
     assert upgrade_report(before, after) == expected
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
+def test_every_option_says_what_it_does(path, command):
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name != "help":
+            assert param.help, f"orchard {' '.join(path)} {param.opts[0]} has no help"
