@@ -13,7 +13,7 @@ from domain.services import admin as admin_service
 from domain.services import projects, users
 from domain.services.admin import OPERATOR
 from entrypoints import admin_password
-from entrypoints.cli_support import domain_errors, services, table
+from entrypoints.cli_support import destructive, domain_errors, services, table
 
 ROLES = click.Choice(["read", "write", "admin"])
 
@@ -33,6 +33,7 @@ def users_group() -> None:
 
 @users_group.command("list")
 def users_list() -> None:
+    """List every user and whether they are an administrator."""
     svc = services()
     with domain_errors():
         found = users.list_users(svc.uow(), actor=OPERATOR)
@@ -57,8 +58,16 @@ def _create_user(username: str, password: str, is_admin: bool) -> None:
     click.echo(f"Created user '{username}'{' (administrator)' if is_admin else ''}.")
 
 
-_PASSWORD = click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-_ADMIN_FLAG = click.option("--admin/--no-admin", "is_admin", default=False)
+_PASSWORD = click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="8 to 1024 characters (asked for, twice, when not given)",
+)
+_ADMIN_FLAG = click.option(
+    "--admin/--no-admin", "is_admin", default=False, help="make the user an administrator"
+)
 
 
 @users_group.command("create")
@@ -66,7 +75,7 @@ _ADMIN_FLAG = click.option("--admin/--no-admin", "is_admin", default=False)
 @_PASSWORD
 @_ADMIN_FLAG
 def users_create(username: str, password: str, is_admin: bool) -> None:
-    """Create a user (the password is prompted for unless --password is given)."""
+    """Create a user (prompts for the password unless --password)."""
     _create_user(username, password, is_admin)
 
 
@@ -81,8 +90,9 @@ def create_user(username: str, password: str, is_admin: bool) -> None:
 
 @users_group.command("delete")
 @click.argument("username")
-@click.confirmation_option(prompt="Delete this user, their API keys and memberships?")
+@destructive("Delete user '{username}' with their API keys and memberships?")
 def users_delete(username: str) -> None:
+    """Delete a user with their API keys and memberships."""
     svc = services()
     with domain_errors():
         users.delete_user(svc.uow(), actor=OPERATOR, username=username)
@@ -93,6 +103,7 @@ def users_delete(username: str) -> None:
 @click.argument("username")
 @_PASSWORD
 def users_set_password(username: str, password: str) -> None:
+    """Set a user's password (prompted for unless --password)."""
     svc = services()
     with domain_errors():
         users.set_password(svc.uow(), svc.hasher, username=username, password=password)
@@ -105,7 +116,7 @@ def users_set_password(username: str, password: str) -> None:
 @click.argument("username")
 @click.option("--revoke", is_flag=True, help="take the administrator flag away")
 def users_set_admin(username: str, revoke: bool) -> None:
-    """Make a user an administrator (or, with --revoke, no longer one)."""
+    """Make a user an administrator (--revoke: no longer)."""
     svc = services()
     with domain_errors():
         admin_service.set_admin(svc.uow(), username=username, is_admin=not revoke)
@@ -123,6 +134,7 @@ def keys_group() -> None:
 @keys_group.command("list")
 @click.argument("username")
 def keys_list(username: str) -> None:
+    """List a user's API keys (never their secrets)."""
     svc = services()
     with domain_errors():
         found = admin_service.list_user_keys(svc.uow(), username=username)
@@ -134,7 +146,7 @@ def _key_row(key: ApiKey) -> tuple:
 
 
 def _create_key(username: str, name: str) -> None:
-    svc = services()
+    svc = services(hashes_keys=True)
     with domain_errors():
         created = users.create_api_key(
             svc.uow(),
@@ -152,7 +164,7 @@ def _create_key(username: str, name: str) -> None:
 @click.argument("username")
 @click.option("--name", default="cli", show_default=True, help="a label for the key")
 def keys_create(username: str, name: str) -> None:
-    """Create an API key for a user and print its secret (shown once) on stdout."""
+    """Create an API key for a user; prints its secret, shown once."""
     _create_key(username, name)
 
 
@@ -167,7 +179,9 @@ def create_key(username: str, name: str) -> None:
 @keys_group.command("revoke")
 @click.argument("username")
 @click.argument("key_id", type=int)
+@destructive("Revoke API key {key_id} of '{username}'? Clients using it will fail.")
 def keys_revoke(username: str, key_id: int) -> None:
+    """Revoke a user's API key: requests carrying it fail at once."""
     svc = services()
     with domain_errors():
         admin_service.revoke_user_key(svc.uow(), username=username, key_id=key_id)
@@ -184,6 +198,7 @@ def projects_group() -> None:
 
 @projects_group.command("list")
 def projects_list() -> None:
+    """List every project, public and private."""
     svc = services()
     rows, page = [], 1
     with domain_errors():
@@ -203,9 +218,10 @@ def _project_row(project: Project) -> tuple:
 
 @projects_group.command("create")
 @click.argument("name")
-@click.option("--description", default="")
+@click.option("--description", default="", help="one line shown in listings")
 @click.option("--private", is_flag=True, help="readable by members only")
 def projects_create(name: str, description: str, private: bool) -> None:
+    """Create a project (public unless --private)."""
     svc = services()
     with domain_errors():
         projects.create_project(
@@ -221,9 +237,12 @@ def projects_create(name: str, description: str, private: bool) -> None:
 
 @projects_group.command("delete")
 @click.argument("name")
-@click.confirmation_option(prompt="Delete this project and everything in it?")
+@destructive("Delete project '{name}' and everything in it?")
 def projects_delete(name: str) -> None:
-    """Delete a project; its blobs are freed by 'orchard gc' after the grace period."""
+    """Delete a project and everything in it.
+
+    Its blobs are freed by 'orchard gc' after the grace period.
+    """
     svc = services()
     with domain_errors():
         projects.delete_project(svc.uow(), svc.clock, actor=OPERATOR, name=name)
@@ -240,12 +259,14 @@ def _set_visibility(name: str, public: bool) -> None:
 @projects_group.command("set-public")
 @click.argument("name")
 def projects_set_public(name: str) -> None:
+    """Make a project readable by anyone."""
     _set_visibility(name, True)
 
 
 @projects_group.command("set-private")
 @click.argument("name")
 def projects_set_private(name: str) -> None:
+    """Make a project readable by its members only."""
     _set_visibility(name, False)
 
 
@@ -260,6 +281,7 @@ def members_group() -> None:
 @members_group.command("list")
 @click.argument("project")
 def members_list(project: str) -> None:
+    """List a project's members and their roles."""
     svc = services()
     with domain_errors():
         found = projects.list_members(svc.uow(), actor=OPERATOR, project=project)
@@ -275,7 +297,7 @@ def _member_row(member: Membership) -> tuple:
 @click.argument("username")
 @click.argument("role", type=ROLES)
 def members_set(project: str, username: str, role: str) -> None:
-    """Give a user a role in a project (replacing the one they had)."""
+    """Give a user a role in a project, replacing any other."""
     svc = services()
     with domain_errors():
         projects.set_member(
@@ -288,6 +310,7 @@ def members_set(project: str, username: str, role: str) -> None:
 @click.argument("project")
 @click.argument("username")
 def members_remove(project: str, username: str) -> None:
+    """Take a user's role in a project away."""
     svc = services()
     with domain_errors():
         projects.remove_member(svc.uow(), actor=OPERATOR, project=project, username=username)

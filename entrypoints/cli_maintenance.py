@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 
 from domain.services import backup, fsck, gc, restore
-from entrypoints.cli_support import domain_errors, emit, human_bytes, progress_bar, services
+from entrypoints.cli_progress import progress_bar
+from entrypoints.cli_support import domain_errors, emit, human_bytes, services
 from entrypoints.http import metrics
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
@@ -26,7 +27,7 @@ _GRACE = click.option(
 )
 
 
-@click.command("gc")
+@click.command("gc", short_help="Delete unreferenced blobs after the grace period.")
 @click.option("--apply", is_flag=True, help="delete (default: only report)")
 @_GRACE
 @_JSON
@@ -82,7 +83,7 @@ def _gc_text(report: gc.GcReport) -> str:
 @_GRACE
 @_JSON
 def check(repair: bool, grace: float | None, as_json: bool) -> None:
-    """Re-hash every blob and compare the blob store with the database.
+    """Re-hash every blob and compare the store with the database.
 
     Exits with status 1 when problems were found and not all of them repaired.
     """
@@ -140,9 +141,15 @@ def _fsck_text(report: fsck.FsckReport) -> str:
     return "\n".join(lines)
 
 
-@click.command("export")
+@click.command("export", short_help="Write a project to a tar archive.")
 @click.argument("project")
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="the archive to write (replaced only once complete)",
+)
 @_JSON
 def export(project: str, output: Path, as_json: bool) -> None:
     """Write a project (packages, uploads, tags, versions, files) to a tar archive."""

@@ -13,15 +13,14 @@ import click
 from domain.access import Principal
 from domain.errors import DomainError
 from domain.services.pypi import manage
-from entrypoints.bootstrap import bootstrap
-from entrypoints.config import load_settings
+from entrypoints.cli_support import destructive, services
 
 OPERATOR = Principal(user_id=0, username="orchard-cli", is_admin=True)
 
 
 @click.group("pypi")
 def pypi() -> None:
-    """Python packages: yank, unyank, delete files or whole releases."""
+    """Python packages: yank, unyank or delete files and releases."""
 
 
 def _target(command: Callable) -> Callable:
@@ -32,7 +31,7 @@ def _target(command: Callable) -> Callable:
 
 
 def _run(action: Callable, verb: str, **arguments: object) -> None:
-    svc = bootstrap(load_settings())
+    svc = services()
     try:
         changed = action(svc.uow(), svc.clock, actor=OPERATOR, **arguments)
     except DomainError as error:
@@ -45,7 +44,7 @@ def _run(action: Callable, verb: str, **arguments: object) -> None:
 @_target
 @click.option("--reason", default=None, help="shown to pip users (PEP 592)")
 def yank(project: str, package: str, version: str, filename: str, reason: str | None) -> None:
-    """Yank a file or a release: pip skips it unless pinned with ==."""
+    """Yank a file or a release: pip skips it unless pinned (==)."""
     _run(
         manage.yank,
         "yanked",
@@ -73,8 +72,17 @@ def unyank(project: str, package: str, version: str, filename: str) -> None:
 
 @pypi.command("delete")
 @_target
+@destructive(
+    lambda project, package, version, filename: (
+        f"Delete {f'release {version}' if version else filename} of {package} in "
+        f"'{project}' for good? Its filenames can never be uploaded again with other bytes."
+    )
+)
 def delete(project: str, package: str, version: str, filename: str) -> None:
-    """Delete a file or a release; its filenames can never be reused with other bytes."""
+    """Delete a file or a release, for good.
+
+    Its filenames can never be reused with other bytes.
+    """
     _run(
         manage.delete,
         "deleted",

@@ -123,7 +123,10 @@ def _env(name: str) -> str:
     help="Persistence: namespace of the pods (default: this pod's).",
 )
 def selftest(**options: Any) -> None:
-    """Upload, install and import a test package: prove this Orchard works as an index."""
+    """Prove a running Orchard serves pip: upload, install, import.
+
+    Each check fails with one sentence and exit status 1.
+    """
     plan = _plan(options)
     wanted = set(options["checks"] or DEFAULT_CHECKS)
     try:

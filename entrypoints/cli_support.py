@@ -1,23 +1,39 @@
-"""What every ``orchard`` command shares: services, error sentences, progress, output."""
+"""What every ``orchard`` command shares: services, error sentences, confirmation, output."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import secrets
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
 
 from domain.errors import DomainError
-from domain.services.progress import Progress, no_progress
 from entrypoints.bootstrap import Services, bootstrap
 from entrypoints.config import load_settings
+from entrypoints.schema_check import database_problem
 
 
-def services() -> Services:
-    return bootstrap(load_settings())
+def services(*, hashes_keys: bool = False) -> Services:
+    """The services over an existing, current database, or one sentence and exit 1.
+
+    Nothing is created on the way: a command run where no Orchard lives leaves no data
+    directory behind. Only a command that hashes API keys (``hashes_keys``) may generate
+    the secret key into the data directory, as the server would on its first start.
+    """
+    settings = load_settings()
+    problem = database_problem(settings)
+    if problem:
+        raise click.ClickException(problem)
+    keyed = settings.secret_key or (Path(settings.data_dir) / "secret_key").exists()
+    if keyed or hashes_keys:
+        return bootstrap(settings)
+    return bootstrap(settings, pepper=secrets.token_bytes(32))  # never used to hash a key
 
 
 @contextlib.contextmanager
@@ -29,17 +45,29 @@ def domain_errors() -> Iterator[None]:
         raise click.ClickException(error.detail) from None
 
 
-@contextlib.contextmanager
-def progress_bar(label: str, length: int | None = None) -> Iterator[Progress]:
-    """A bar on a terminal; nothing when stderr is a log file or a pipe."""
-    if not sys.stderr.isatty():
-        yield no_progress
-        return
-    unknown: Iterator[int] = iter(())  # no length hint: the bar counts without a percentage
-    with click.progressbar(
-        unknown if length is None else None, length=length, label=label, file=sys.stderr
-    ) as bar:
-        yield bar.update
+def destructive(question: str | Callable[..., str]) -> Callable[[Callable], Callable]:
+    """``--yes``, else ask ``question`` (formatted with, or called with, the command's
+    arguments) on a terminal; with no terminal to ask, refuse in one sentence: a script that forgot
+    ``--yes`` must not delete what it meant to keep."""
+
+    def decorate(command: Callable) -> Callable:
+        @functools.wraps(command)
+        def confirmed(*args: Any, yes: bool, **kwargs: Any) -> Any:
+            if not yes:
+                if not sys.stdin.isatty():
+                    raise click.ClickException(
+                        "Not confirmed: standard input is not a terminal, so pass --yes "
+                        "to go ahead."
+                    )
+                text = question(**kwargs) if callable(question) else question.format(**kwargs)
+                click.confirm(text, abort=True)
+            return command(*args, **kwargs)
+
+        return click.option(
+            "--yes", "-y", is_flag=True, help="do it without asking (needed without a terminal)"
+        )(confirmed)
+
+    return decorate
 
 
 def human_bytes(size: int) -> str:

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from domain.errors import AlreadyExists, BackendUnavailable
 from domain.services import projects, users
@@ -17,14 +18,18 @@ from entrypoints import admin_password
 from entrypoints.bootstrap import Services
 from entrypoints.config import Settings
 
+if TYPE_CHECKING:
+    from adapters.migrations import Upgrade
+
 Announce = Callable[..., object]  # print or click.echo: called with the text and file=stderr
 
 
-def migrate(settings: Settings) -> None:
+def migrate(settings: Settings) -> Upgrade:
+    """Create or upgrade the schema; the revisions before and after say which it did."""
     from adapters.migrations import upgrade
 
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url)
+    return upgrade(settings.resolved_database_url)
 
 
 def prepare(services: Services, *, announce=print) -> None:

@@ -13,12 +13,15 @@ checked before the transaction commits, so a migration cannot leave one dangling
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from adapters.database import create_engine_for
 
@@ -27,15 +30,42 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent
 _ADVISORY_LOCK_KEY = 0x0C4A2D
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+@dataclass(frozen=True)
+class Upgrade:
+    """What ``upgrade`` did: the revision found (None: no schema yet) and the one left."""
+
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    """Where the database is (a path or a URL without its password) and its revision.
+
+    ``exists`` is False for an SQLite file that is not there (nothing was created to find
+    out); ``error`` is the driver's first line when the database could not be reached.
+    """
+
+    location: str
+    exists: bool
+    current: str | None
+    head: str
+    error: str | None = None
+
+
+def upgrade(url: str, revision: str = "head") -> Upgrade:
     """Apply every migration not yet applied to the database at ``url`` (up to
-    ``revision``, for tests of the upgrade path)."""
+    ``revision``, for tests of the upgrade path) and say what changed. Both revisions are
+    read under the migrators' lock, so a caller that waited behind another sees no change."""
     engine = migration_engine(url)
     try:
         with engine.begin() as connection:
             _serialize_migrators(connection)
+            before = MigrationContext.configure(connection).get_current_revision()
             command.upgrade(alembic_config(connection), revision)
             _check_foreign_keys(connection)
+            after = MigrationContext.configure(connection).get_current_revision()
+        return Upgrade(before=before, after=after)
     finally:
         engine.dispose()
 
@@ -60,6 +90,26 @@ def _check_foreign_keys(connection: Connection) -> None:
     dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
     if dangling:
         raise RuntimeError(f"The migration left rows whose foreign keys point nowhere: {dangling}")
+
+
+def status(url: str) -> SchemaStatus:
+    """The schema revision of the database at ``url``, creating nothing: a missing SQLite
+    file is reported as missing, not made (a command run from the wrong directory must
+    not leave an empty database behind)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database).expanduser()
+        if not path.is_file():
+            return SchemaStatus(str(path), exists=False, current=None, head=head())
+        location = str(path)
+    else:
+        location = parsed.render_as_string(hide_password=True)
+    try:
+        revision = current(url)
+    except (OperationalError, InterfaceError) as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        return SchemaStatus(location, exists=True, current=None, head=head(), error=reason)
+    return SchemaStatus(location, exists=True, current=revision, head=head())
 
 
 def current(url: str) -> str | None:

@@ -58,6 +58,11 @@ class SqlUserRepository(SqlRepository, UserRepository):
     def list_all(self) -> list[User]:
         return [rows.user(row) for row in self._execute(select(users).order_by(users.c.username))]
 
+    def lock_admins(self) -> list[User]:
+        # FOR UPDATE on PostgreSQL; SQLite ignores it, its writers queue on BEGIN IMMEDIATE.
+        query = select(users).where(users.c.is_admin).order_by(users.c.username).with_for_update()
+        return [rows.user(row) for row in self._execute(query)]
+
 
 class SqlApiKeyRepository(SqlRepository, ApiKeyRepository):
     def add(self, key: ApiKey) -> ApiKey:

@@ -38,6 +38,11 @@ class UserRepository(abc.ABC):
     def list_all(self) -> list[User]:
         """All users by name."""
 
+    @abc.abstractmethod
+    def lock_admins(self) -> list[User]:
+        """The administrators by name, locked until the transaction ends, so that two
+        transactions each taking away one of the last two cannot both commit."""
+
 
 class ApiKeyRepository(abc.ABC):
     @abc.abstractmethod

@@ -12,6 +12,7 @@ from domain.access import Principal
 from domain.errors import NotFound
 from domain.model import ApiKey, User
 from domain.ports import UnitOfWork
+from domain.services import users
 
 OPERATOR = Principal(user_id=0, username="orchard-cli", is_admin=True)
 
@@ -25,6 +26,8 @@ def set_admin(uow: UnitOfWork, *, username: str, is_admin: bool) -> User:
     """Grant or take away the administrator flag."""
     with uow:
         user = _user(uow, username)
+        if user.is_admin and not is_admin:
+            users.refuse_losing_last_admin(uow, user)
         user.is_admin = is_admin
         uow.users.update(user)
         uow.commit()

@@ -21,7 +21,7 @@ from domain.errors import Conflict, NotFound
 from domain.model import Artifact, Package
 from domain.ports import BlobReader, BlobStore, Clock, UnitOfWork
 from domain.services import backup_manifest as fmt
-from domain.services.progress import Progress, no_progress
+from domain.services.progress import NO_PROGRESS, Progress
 
 PAGE = 1000
 
@@ -42,16 +42,17 @@ def export_project(
     *,
     project: str,
     output: BinaryIO,
-    progress: Progress = no_progress,
+    progress: Progress = NO_PROGRESS,
 ) -> ExportReport:
     """Write the project's archive to ``output`` (any writable stream, seekable or not)."""
     manifest = build_manifest(uow, project, clock.now())
     artifacts = manifest["artifacts"]
     with tarfile.open(fileobj=output, mode="w|", format=tarfile.PAX_FORMAT) as archive:
         _add_member(archive, fmt.MANIFEST, io.BytesIO(_encode(manifest)), clock.now())
+        progress.start(len(artifacts), "blobs")
         for sha256 in sorted(artifacts):
             _add_blob(archive, blobs, sha256, artifacts[sha256]["size"], clock.now())
-            progress(1)
+            progress.advance(1)
     return ExportReport(
         project=project,
         packages=len(manifest["packages"]),

@@ -24,7 +24,7 @@ from datetime import timedelta
 
 from domain.errors import BlobNotFound
 from domain.ports import BlobStore, Clock, UnitOfWork
-from domain.services.progress import Progress, no_progress
+from domain.services.progress import NO_PROGRESS, Progress, listed
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def check_store(
     *,
     grace: timedelta,
     repair: bool = False,
-    progress: Progress = no_progress,
+    progress: Progress = NO_PROGRESS,
 ) -> FsckReport:
     """Check every blob and every artifact row; with ``repair`` fix what can be fixed."""
     report = FsckReport()
@@ -99,7 +99,9 @@ def _check_blobs(
     blobs: BlobStore, known: set[str], cutoff, report: FsckReport, progress: Progress
 ) -> set[str]:
     seen: set[str] = set()
-    for sha256 in blobs.iter_blobs():
+    found = listed(blobs.iter_blobs(), progress, "blobs listed")
+    progress.start(len(found), "blobs")  # re-hashing them is the long part
+    for sha256 in found:
         try:
             actual, size = hash_blob(blobs, sha256)
         except BlobNotFound:
@@ -111,7 +113,7 @@ def _check_blobs(
             report.corrupt.append(sha256)
         elif sha256 not in known and _older_than(blobs, sha256, cutoff):
             report.orphans.append(sha256)
-        progress(1)
+        progress.advance(1)
     return seen
 
 

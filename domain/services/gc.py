@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from domain.errors import BlobNotFound
 from domain.ports import BlobStore, Clock, UnitOfWork
-from domain.services.progress import Progress, no_progress
+from domain.services.progress import NO_PROGRESS, Progress, listed
 
 
 @dataclass
@@ -44,7 +44,7 @@ def collect_garbage(
     grace: timedelta,
     apply: bool = False,
     limit: int = 10_000,
-    progress: Progress = no_progress,
+    progress: Progress = NO_PROGRESS,
 ) -> GcReport:
     """Find (and with ``apply``, delete) garbage released before ``now - grace``.
 
@@ -55,11 +55,12 @@ def collect_garbage(
     report = GcReport(dry_run=not apply)
     with uow_factory() as uow:
         candidates = uow.artifacts.list_garbage(cutoff, limit)
+    progress.start(len(candidates), "artifacts")
     for artifact in candidates:
         if not apply or _delete_garbage(uow_factory(), blobs, artifact.id, cutoff):
             report.artifacts.append(artifact.id)
             report.bytes_freed += artifact.size
-        progress(1)
+        progress.advance(1)
     orphans = _find_orphans(uow_factory, blobs, cutoff, progress)
     report.orphan_bytes = sum(_size_of(blobs, sha) for sha in orphans)
     report.orphans = [
@@ -91,10 +92,12 @@ def _find_orphans(
     with uow_factory() as uow:
         known = uow.artifacts.all_ids()
     orphans = []
-    for sha in blobs.iter_blobs():
+    found = listed(blobs.iter_blobs(), progress, "blobs listed")
+    progress.start(len(found), "blobs")
+    for sha in found:
         if sha not in known and not _touched_since(blobs, sha, cutoff):
             orphans.append(sha)
-        progress(1)
+        progress.advance(1)
     return orphans
 
 

@@ -174,7 +174,7 @@ def get_package(uow: UnitOfWork, *, actor: Principal | None, project: str, name:
 def readable_package(uow: UnitOfWork, actor: Principal | None, project: str, name: str) -> Package:
     """The package, or NotFound when it or its project is missing or hidden."""
     owner = readable_project(uow, actor, project)
-    package = uow.packages.get(owner.id, name)
+    package = package_named(uow, owner.id, name)
     if package is None:
         raise NotFound(f"Package '{name}' not found in project '{project}'.")
     package.project_name = owner.name
@@ -185,11 +185,28 @@ def writable_package(
     uow: UnitOfWork, actor: Principal | None, project: str, name: str
 ) -> tuple[Project, Package]:
     owner = require_role(uow, actor, project, Role.WRITE)
-    package = uow.packages.get(owner.id, name)
+    package = package_named(uow, owner.id, name)
     if package is None:
         raise NotFound(f"Package '{name}' not found in project '{project}'.")
     package.project_name = owner.name
     return owner, package
+
+
+def package_named(uow: UnitOfWork, project_id: int, name: str) -> Package | None:
+    """The package of exactly that name, else the Python package that name folds to.
+
+    A ``pypi`` package is stored under its PEP 503 name (``nc-hello``), and people write
+    it as they import or publish it (``nc_hello``, ``NC.Hello``): every spelling that
+    folds to the stored name finds it, as under ``/simple/``. Generic names are exact.
+    """
+    package = uow.packages.get(project_id, name)
+    if package is not None:
+        return package
+    folded = names.normalize_pypi_name(name)
+    if folded == name:
+        return None
+    package = uow.packages.get(project_id, folded)
+    return package if package is not None and package.format is PackageFormat.PYPI else None
 
 
 def list_packages(

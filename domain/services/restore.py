@@ -21,7 +21,7 @@ from domain.errors import AlreadyExists, DomainError, InvalidInput
 from domain.model import Package, PackageFormat, Project
 from domain.ports import BlobStore, Clock, StagedBlob, UnitOfWork
 from domain.services import backup_manifest as fmt
-from domain.services.progress import Progress, no_progress
+from domain.services.progress import NO_PROGRESS, Progress
 
 CHUNK = 1024 * 1024
 MAX_MANIFEST = 1024**3  # the manifest is read whole; a bigger one is not ours
@@ -44,7 +44,7 @@ def import_archive(
     *,
     source: BinaryIO,
     project: str | None = None,
-    progress: Progress = no_progress,
+    progress: Progress = NO_PROGRESS,
 ) -> ImportReport:
     """Restore the archive's project (as ``project`` when given) and its packages."""
     staged: dict[str, StagedBlob] = {}
@@ -54,9 +54,10 @@ def import_archive(
             manifest = _read_manifest(archive, next(members, None))
             target = names.validate_project_name(project or manifest["project"]["name"])
             _preflight(uow_factory(), target, manifest)
+            progress.start(len(manifest["artifacts"]), "blobs")
             for sha256, blob in _stage_blobs(archive, members, blobs, manifest["artifacts"]):
                 staged[sha256] = blob
-                progress(1)
+                progress.advance(1)
         _check_complete(manifest["artifacts"], staged)
         return _restore(uow_factory, blobs, clock, target, manifest, staged)
     except (tarfile.TarError, EOFError) as error:

@@ -100,8 +100,20 @@ def delete_user(uow: UnitOfWork, *, actor: Principal | None, username: str) -> N
             raise NotFound(f"User '{username}' not found.")
         if user.id == admin.user_id:
             raise InvalidInput("You cannot delete your own account.")
+        if user.is_admin:
+            refuse_losing_last_admin(uow, user)
         uow.users.delete(user.id)
         uow.commit()
+
+
+def refuse_losing_last_admin(uow: UnitOfWork, user: User) -> None:
+    """Nobody could administer Orchard again but from the server's console: refuse to
+    delete or demote the only administrator (the rows are locked until the commit)."""
+    if [a.id for a in uow.users.lock_admins()] == [user.id]:
+        raise Conflict(
+            f"'{user.username}' is the last administrator: make another user an "
+            "administrator first."
+        )
 
 
 def set_password(uow: UnitOfWork, hasher: PasswordHasher, *, username: str, password: str) -> None:

@@ -204,6 +204,9 @@ class FakeUserRepository(FakeRepository, ports.UserRepository):
     def list_all(self) -> list[User]:
         return [utc_copy(u) for u in sorted(self._db.users.values(), key=lambda u: u.username)]
 
+    def lock_admins(self) -> list[User]:
+        return [u for u in self.list_all() if u.is_admin]  # one thread: nothing to lock
+
 
 class FakeApiKeyRepository(FakeRepository, ports.ApiKeyRepository):
     def add(self, key: ApiKey) -> ApiKey:

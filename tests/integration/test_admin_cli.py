@@ -75,7 +75,7 @@ def test_users_and_their_keys_are_managed_from_the_console(live_server):
     assert me(live_server, secret) == 200
     listing = run(live_server, "admin", "keys", "list", user)
     key_id = next(line.split()[0] for line in listing.splitlines() if " ci " in line)
-    run(live_server, "admin", "keys", "revoke", user, key_id)
+    run(live_server, "admin", "keys", "revoke", user, key_id, "--yes")
     assert me(live_server, secret) == 401
 
     run(live_server, "admin", "users", "delete", user, "--yes")
@@ -111,7 +111,7 @@ def test_projects_and_members_are_managed_from_the_console(live_server, admin_cl
     "args",
     [
         ("admin", "users", "delete", "nobody-at-all", "--yes"),
-        ("admin", "keys", "revoke", "nobody-at-all", "1"),
+        ("admin", "keys", "revoke", "nobody-at-all", "1", "--yes"),
         ("admin", "members", "set", "no-such-project", "admin", "read"),
         ("admin", "users", "create", "bad name!", "--password", "a-long-password"),
         ("export", "no-such-project", "--output", "/tmp/never-written.tar"),

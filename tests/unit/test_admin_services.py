@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.errors import NotFound
+from domain.errors import Conflict, NotFound
 from domain.services import admin, users
 from domain.services.admin import OPERATOR
 from domain.services.projects import create_project, list_projects
@@ -48,3 +48,29 @@ def test_a_project_made_by_the_operator_has_no_member_yet_is_listed(world):
     with world.uow() as uow:
         assert uow.members.list_for_project(uow.projects.get("ops").id) == []
     assert [p.name for p in list_projects(world.uow(), actor=OPERATOR).items] == ["ops"]
+
+
+def test_the_last_administrator_cannot_be_demoted(world):  # the world starts with 'root'
+    with pytest.raises(Conflict, match="'root' is the last administrator"):
+        admin.set_admin(world.uow(), username="root", is_admin=False)
+    assert admin.get_user(world.uow(), "root").is_admin
+
+
+def test_the_last_administrator_cannot_be_deleted_even_by_the_console(world):
+    with pytest.raises(Conflict, match="last administrator"):
+        users.delete_user(world.uow(), actor=OPERATOR, username="root")
+    assert admin.get_user(world.uow(), "root").is_admin
+
+
+def test_one_of_two_administrators_may_go(world):
+    world.add_user("second", admin=True)
+    admin.set_admin(world.uow(), username="second", is_admin=False)
+    admin.set_admin(world.uow(), username="second", is_admin=True)
+    users.delete_user(world.uow(), actor=OPERATOR, username="root")
+    assert [u.username for u in users.list_users(world.uow(), actor=OPERATOR)] == ["second"]
+
+
+def test_plain_users_come_and_go_whatever_the_administrators(world):
+    world.add_user("plain")
+    users.delete_user(world.uow(), actor=OPERATOR, username="plain")
+    admin.set_admin(world.uow(), username="root", is_admin=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain.services.fsck import Drift, check_store
+from tests.fakes.progress import RecordingProgress
 
 HOUR = timedelta(hours=1)
 
@@ -30,13 +31,13 @@ def test_a_healthy_store_has_no_problems(stocked):
     stocked.upload(b"one")
     stocked.upload(b"one")
     stocked.upload(b"two", filename="two.bin")
-    seen = []
+    seen = RecordingProgress()
 
-    report = fsck(stocked, progress=seen.append)
+    report = fsck(stocked, progress=seen)
 
     assert report.problems == 0 and report.unrepaired == 0
     assert (report.blobs_checked, report.bytes_checked) == (2, 6)
-    assert sum(seen) == 2
+    assert seen.shown() == [("blobs listed", None, 2), ("blobs", 2, 2)]
 
 
 def test_each_kind_of_problem_is_reported(stocked):

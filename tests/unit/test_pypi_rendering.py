@@ -88,6 +88,9 @@ def test_json_follows_pep_691_and_700() -> None:
         ("text/plain", None, None),
         (f"{JSON_V1};q=0", None, None),
         ("text/html", JSON_V1, JSON_V1),
+        (None, JSON_V1.replace("+", " "), JSON_V1),  # "+" unencoded in a query is a space
+        (None, HTML_V1.replace("+", " "), HTML_V1),
+        (None, "application/vnd.pypi.simple.v1 xml", None),
         (None, "application/xml", None),
     ],
 )

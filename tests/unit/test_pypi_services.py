@@ -13,7 +13,7 @@ import pytest
 
 from adapters.package_metadata import ArchiveMetadataReader
 from domain.errors import FileExists, InvalidInput, NotFound, Unauthenticated
-from domain.services.projects import delete_package
+from domain.services.projects import create_package, delete_package, get_package
 from domain.services.pypi import index, manage
 from domain.services.pypi.checks import DistributionUpload
 from domain.services.pypi.upload import upload_distribution
@@ -357,3 +357,18 @@ def test_a_wheel_whose_metadata_lacks_a_version_is_refused(pypi, tmp_path) -> No
         tmp_path, "demo", "1.0.0", metadata=b"Metadata-Version: 2.1\nName: demo\n\n"
     )
     assert_refused_and_nothing_stored(pypi, wheel, "lacks its Name or Version")
+
+
+@pytest.mark.parametrize("spelling", ["nc-hello", "nc_hello", "NC.Hello", "nc__hello"])
+def test_any_spelling_pep_503_folds_to_a_python_package_finds_it(pypi, spelling) -> None:
+    create_package(pypi.uow(), pypi.clock, actor=pypi.admin, project="proj",
+                   name="NC_Hello", format="pypi")  # fmt: skip
+    found = get_package(pypi.uow(), actor=None, project="proj", name=spelling)
+    assert found.name == "nc-hello"
+
+
+def test_a_generic_package_is_found_by_its_exact_name_only(pypi) -> None:
+    create_package(pypi.uow(), pypi.clock, actor=pypi.admin, project="proj", name="my-tool")
+    assert get_package(pypi.uow(), actor=None, project="proj", name="my-tool").name == "my-tool"
+    with pytest.raises(NotFound, match="'my_tool' not found"):
+        get_package(pypi.uow(), actor=None, project="proj", name="my_tool")

@@ -26,7 +26,10 @@ def choose_media_type(accept: str | None, format_override: str | None = None) ->
     then the server's order. No ``Accept`` at all means ``text/html`` (PEP 503 clients).
     """
     if format_override:
-        return format_override if format_override in SERVED else None
+        # "?format=application/vnd.pypi.simple.v1+json" typed as is arrives with its "+"
+        # decoded to a space; no media type holds a space, so it can only mean "+".
+        wanted = format_override.strip().replace(" ", "+")
+        return wanted if wanted in SERVED else None
     if not accept or not accept.strip():
         return TEXT_HTML
     ranges = parse_accept_header(accept, MIMEAccept)

@@ -112,3 +112,12 @@ def test_ids_of_deleted_rows_are_never_given_out_again(uow: UnitOfWork) -> None:
         uow.commit()
     again = add_all(2)
     assert all(again[name] > first[name] for name in first), (first, again)
+
+
+def test_the_administrators_are_listed_by_name_for_locking(uow: UnitOfWork) -> None:
+    with uow:
+        for name, is_admin in (("zed", True), ("plain", False), ("ada", True)):
+            uow.users.add(User(name, "h", is_admin=is_admin, created_at=T0))
+        uow.commit()
+    with uow:
+        assert [u.username for u in uow.users.lock_admins()] == ["ada", "zed"]

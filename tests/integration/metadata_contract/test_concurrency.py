@@ -10,10 +10,13 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 import pytest
 
+from domain.errors import Conflict
 from domain.model import (
+    User,
     Version,
     VersionSource,
 )
+from domain.services import admin
 from tests.integration.metadata_contract.support import (
     POSTGRES,
     T0,
@@ -104,3 +107,44 @@ def test_an_upload_of_claimed_bytes_waits_for_the_claim_to_end(new_uow: UowFacto
         assert recorded.result(30) == (1, False)  # a fresh row, once the claim is gone
     with new_uow() as uow:
         assert uow.artifacts.get(artifact(1).id).ref_count == 1
+
+
+@pytest.mark.concurrent
+@pytest.mark.parametrize("new_uow", ["sqlite", POSTGRES], indirect=True)
+def test_two_demotions_of_the_last_two_administrators_cannot_both_commit(
+    new_uow: UowFactory,
+) -> None:
+    """One transaction locks the administrators and demotes one; the other, demoting the
+    second, waits for it, then finds a single administrator left and is refused."""
+    with new_uow() as uow:
+        for name in ("first", "second"):
+            uow.users.add(User(name, "h", is_admin=True, created_at=T0))
+        uow.commit()
+    locked, release = threading.Event(), threading.Event()
+
+    def demote_first() -> None:
+        with new_uow() as uow:
+            assert [u.username for u in uow.users.lock_admins()] == ["first", "second"]
+            locked.set()
+            release.wait(30)
+            user = uow.users.get("first")
+            user.is_admin = False
+            uow.users.update(user)
+            uow.commit()
+
+    def demote_second() -> object:
+        locked.wait(30)
+        return admin.set_admin(new_uow(), username="second", is_admin=False)
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(demote_first)
+        second = pool.submit(demote_second)
+        locked.wait(30)
+        with pytest.raises(FutureTimeout):
+            second.result(timeout=1)  # waiting on the administrators' rows
+        release.set()
+        first.result(30)
+        with pytest.raises(Conflict, match="'second' is the last administrator"):
+            second.result(30)
+    with new_uow() as uow:
+        assert [u.username for u in uow.users.lock_admins()] == ["second"]
