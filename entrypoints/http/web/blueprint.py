@@ -29,7 +29,8 @@ install_filters(bp)
 
 @bp.errorhandler(DomainError)
 def _domain_error(error: DomainError) -> BaseResponse:
-    if isinstance(error, Unauthenticated) and request.method == "GET":
+    signing_in = "Authorization" not in request.headers  # refused credentials: say so
+    if isinstance(error, Unauthenticated) and request.method == "GET" and signing_in:
         return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
     status = status_for(error)
     page = render_template("error.html", status=status, detail=error.detail)
