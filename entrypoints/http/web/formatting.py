@@ -35,7 +35,7 @@ def iso(moment: datetime | None) -> str:
 
 def page_url(number: int) -> str:
     """This page's URL with ``page`` replaced (search terms kept)."""
-    args = {**request.view_args, **request.args.to_dict(), "page": number}
+    args = {**(request.view_args or {}), **request.args.to_dict(), "page": number}
     return url_for(request.endpoint or "web.home", **args)
 
 

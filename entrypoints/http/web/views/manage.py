@@ -61,15 +61,22 @@ def change(
 ) -> BaseResponse:  # fmt: skip
     verb, _ = _action(action)
     svc, actor = services(), current_principal()
-    target = {"project": project, "package": package, "filename": filename, "version": version}
+    uow = request_uow()
     if action == "yank":
         changed = pypi_manage.yank(
-            request_uow(), svc.clock, actor=actor, reason=request.form.get("reason"), **target
-        )
+            uow, svc.clock, actor=actor, project=project, package=package, filename=filename,
+            version=version, reason=request.form.get("reason"),
+        )  # fmt: skip
     elif action == "unyank":
-        changed = pypi_manage.unyank(request_uow(), svc.clock, actor=actor, **target)
+        changed = pypi_manage.unyank(
+            uow, svc.clock, actor=actor, project=project, package=package, filename=filename,
+            version=version,
+        )  # fmt: skip
     else:
-        changed = pypi_manage.delete(request_uow(), svc.clock, actor=actor, **target)
+        changed = pypi_manage.delete(
+            uow, svc.clock, actor=actor, project=project, package=package, filename=filename,
+            version=version,
+        )  # fmt: skip
     flash(f"{verb}: {', '.join(changed)}.")
     return redirect(url_for("web.package", project=project, package=package), code=303)
 
