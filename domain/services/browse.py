@@ -9,6 +9,7 @@ may not read is ``NotFound`` here exactly as there.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -56,6 +57,19 @@ class Release:
     @property
     def requires_python(self) -> str | None:
         return next((f.requires_python for f in self.files if f.requires_python), None)
+
+
+@dataclass(frozen=True)
+class ReleaseListing:
+    """Everything a pypi package's page shows of its files, whatever the page number."""
+
+    releases: tuple[Release, ...]  # newest first
+    latest: Release | None
+    core_metadata: bytes | None
+    file_count: int
+
+
+ListingKey = tuple[int, int]  # (package id, serial)
 
 
 @dataclass(frozen=True)
@@ -125,35 +139,62 @@ def package_view(
     package: str,
     page: int = 1,
     limit: int = 20,
+    known: MutableMapping[ListingKey, ReleaseListing] | None = None,
 ) -> PythonPackageView | GenericPackageView:
     """A package's page, by its format: a pypi package's releases (newest first,
     ``limit`` per page) with their files and the METADATA of the wheel whose description
     the page shows; a generic package's tags, versions and artifacts (``page`` pages all
-    three)."""
+    three).
+
+    ``known`` keeps release listings the caller may reuse: a listing depends only on the
+    package's serial, which grows with every upload, yank and delete, so one read under
+    the same ``(package id, serial)`` is still right (as the index's page cache).
+    """
     _check_page(page, limit)
     with uow:
         owner, pkg, role = _package(uow, actor, project, package)
         if pkg.format is PackageFormat.PYPI:
-            return _python_view(uow, owner, pkg, role, page, limit)
+            return _python_view(uow, owner, pkg, role, page, limit, known)
         return _generic_view(uow, owner, pkg, role, page, limit)
 
 
 def _python_view(
-    uow: UnitOfWork, owner: Project, pkg: Package, role: Role | None, page: int, limit: int
+    uow: UnitOfWork,
+    owner: Project,
+    pkg: Package,
+    role: Role | None,
+    page: int,
+    limit: int,
+    known: MutableMapping[ListingKey, ReleaseListing] | None,
 ) -> PythonPackageView:
+    key = (pkg.id, pkg.serial)
+    listing = known.get(key) if known is not None else None
+    if listing is None:
+        listing = _release_listing(uow, pkg)
+        if known is not None:
+            known[key] = listing
+    releases = listing.releases
+    return PythonPackageView(
+        project=owner,
+        package=pkg,
+        role=role,
+        releases=Page(
+            list(releases[(page - 1) * limit : page * limit]), len(releases), page, limit
+        ),
+        latest=listing.latest,
+        core_metadata=listing.core_metadata,
+        file_count=listing.file_count,
+    )
+
+
+def _release_listing(uow: UnitOfWork, pkg: Package) -> ReleaseListing:
     files = live_files(uow, pkg, with_metadata=False)  # in release order, oldest first
     releases = _releases(files)
     latest = next((r for r in releases if not r.yanked), releases[0] if releases else None)
     wheels = [f for f in latest.files if f.packagetype == "bdist_wheel"] if latest else []
     stored = uow.distributions.get(pkg.id, wheels[0].filename) if wheels else None
-    return PythonPackageView(
-        project=owner,
-        package=pkg,
-        role=role,
-        releases=Page(releases[(page - 1) * limit : page * limit], len(releases), page, limit),
-        latest=latest,
-        core_metadata=stored.core_metadata if stored else None,
-        file_count=len(files),
+    return ReleaseListing(
+        tuple(releases), latest, stored.core_metadata if stored else None, len(files)
     )
 
 

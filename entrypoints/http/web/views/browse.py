@@ -13,6 +13,7 @@ from entrypoints.http.requests import load_args
 from entrypoints.http.web import snippets
 from entrypoints.http.web.blueprint import bp
 from entrypoints.http.web.description import render_description
+from entrypoints.http.web.listings import listings
 
 PROJECTS_PER_PAGE = 25
 PACKAGES_PER_PAGE = 25
@@ -61,7 +62,7 @@ def package(project: str, package: str) -> str:
     actor = current_principal()
     view = browse.package_view(
         request_uow(), actor=actor, project=project, package=package,
-        page=_page_query(RELEASES_PER_PAGE)["page"], limit=RELEASES_PER_PAGE,
+        page=_page_query(RELEASES_PER_PAGE)["page"], limit=RELEASES_PER_PAGE, known=listings(),
     )  # fmt: skip
     if isinstance(view, browse.PythonPackageView):
         return render_template(
