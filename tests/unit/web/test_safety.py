@@ -193,6 +193,7 @@ def test_a_writer_yanks_with_a_reason_after_confirming_and_pip_sees_it(site: Sit
     site.project("py")
     site.wheel("py", "demo", "1.0")
     client = site.signed_in("root")
+    assert "Unyank" not in client.get("/projects/py/demo").get_data(as_text=True)  # kept
     file = "/projects/py/demo/files/demo-1.0-py3-none-any.whl"
     confirm = client.get(f"{file}/yank")
     assert confirm.status_code == 200
