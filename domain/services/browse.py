@@ -13,7 +13,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.access import Principal, readable_project, role_in
+from domain.access import Principal, readable_project, require_role, role_in
 from domain.errors import InvalidInput, NotFound
 from domain.model import (
     Artifact,
@@ -255,6 +255,12 @@ def require_writer(
     read); NotFound, 401 or 403 as the API answers."""
     with uow:
         return writable_package(uow, actor, project, package)[1]
+
+
+def require_admin_of(uow: UnitOfWork, *, actor: Principal | None, project: str) -> Project:
+    """The project if the caller administers it (before a confirmation page)."""
+    with uow:
+        return require_role(uow, actor, project, Role.ADMIN)
 
 
 def _package(

@@ -156,7 +156,7 @@ def test_the_pages_work_without_javascript(browser, server: LiveServer) -> None:
         assert line.startswith("pip install --index-url ")
         assert not page.get_by_role("button", name="Copy the pip command").is_visible()
         page.goto(f"/projects/{PROJECT}/bundle")
-        assert page.get_by_text("bundle.tar").is_visible()
+        assert page.get_by_role("link", name="bundle.tar", exact=True).is_visible()
         page.get_by_role("link", name="API keys").click()
         page.get_by_label("Name").fill("no script")
         page.get_by_role("button", name="Create key").click()
@@ -183,3 +183,16 @@ def test_axe_finds_nothing_serious_on_any_page(page, server: LiveServer) -> None
         if serious:
             found[path] = serious
     assert found == {}
+
+
+def test_keyboard_alone_signs_in_and_reaches_the_content(page, server: LiveServer) -> None:
+    page.goto("/login")
+    page.keyboard.type(server.admin_user)  # the username field has the focus
+    page.keyboard.press("Tab")
+    page.keyboard.type(server.admin_password)
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name=f"Sign out {server.admin_user}").wait_for()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"

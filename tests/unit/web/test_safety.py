@@ -288,3 +288,45 @@ def test_basic_credentials_work_on_pages_too(site: Site) -> None:
     site.project("secret", public=False)
     assert site.client().get("/projects/secret", headers=site.admin).status_code == 200
     assert site.client().get("/projects/secret", headers=basic("root", "nope")).status_code == 401
+
+
+def test_an_admin_adds_changes_and_removes_members_from_the_page(site: Site) -> None:
+    site.project("team", public=False)
+    site.user("ann")
+    site.member("team", "ann", "admin")
+    site.user("bob")
+    client = site.signed_in("ann")
+    page = client.get("/projects/team").get_data(as_text=True)
+    token = csrf_of(page)
+    added = client.post("/projects/team/members", data={"username": "bob", "role": "write",
+                                                        "csrf_token": token})  # fmt: skip
+    assert added.status_code == 303
+    bob = site.signed_in("bob")
+    assert bob.get("/projects/team").status_code == 200
+    assert bob.get("/projects/team/members/ann/remove").status_code == 403  # not an admin
+    confirm = client.get("/projects/team/members/bob/remove")
+    assert confirm.status_code == 200
+    assert bob.get("/projects/team").status_code == 200  # confirming changes nothing
+    removed = client.post("/projects/team/members/bob/remove", data={"csrf_token": token})
+    assert removed.status_code == 303
+    assert bob.get("/projects/team").status_code == 404
+    wrong = client.post("/projects/team/members", data={"username": "bob", "role": "owner",
+                                                        "csrf_token": token})  # fmt: skip
+    assert wrong.status_code == 400 and "Unknown role" in wrong.get_data(as_text=True)
+
+
+def test_a_writer_removes_a_generic_artifact_after_confirming(site: Site) -> None:
+    site.project("gen")
+    site.generic("gen", "build", b"doomed", tag="latest")
+    sha = hashlib.sha256(b"doomed").hexdigest()
+    client = site.signed_in("root")
+    confirm = client.get(f"/projects/gen/build/artifacts/{sha}/delete")
+    assert confirm.status_code == 200
+    assert sha in client.get("/projects/gen/build").get_data(as_text=True)
+    response = client.post(
+        f"/projects/gen/build/artifacts/{sha}/delete",
+        data={"csrf_token": csrf_of(confirm.get_data(as_text=True))},
+    )
+    assert response.status_code == 303
+    assert f">{sha}</code>" not in client.get("/projects/gen/build").get_data(as_text=True)
+    assert site.client().get("/projects/gen/build/artifacts/x/delete").status_code == 302

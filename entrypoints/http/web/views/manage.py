@@ -1,5 +1,6 @@
-"""Changes writers make from the pages: yank, unyank and delete of Python files and
-releases (each behind a confirmation page), and the generic upload form.
+"""Changes made from the pages: yank, unyank and delete of Python files and releases,
+removal of generic artifacts, project members (each removal behind a confirmation page),
+and the generic upload form.
 
 The confirmation page is a GET that changes nothing; the change is its form's POST,
 which carries the CSRF token. Both check the write role first, as the API does.
@@ -13,7 +14,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from werkzeug.wrappers import Response as BaseResponse
 
 from domain.errors import Unprocessable
-from domain.services import browse
+from domain.services import artifacts, browse, projects
 from domain.services.pypi import manage as pypi_manage
 from domain.services.uploads import UploadRequest, upload_artifact, validate_upload_fields
 from entrypoints.http.auth import current_principal
@@ -115,3 +116,59 @@ def _action(action: str) -> tuple[str, str]:
     if action not in ACTIONS:
         abort(404)
     return ACTIONS[action]
+
+
+@bp.get(f"{PKG}/artifacts/<artifact_id>/delete")
+def artifact_delete_confirm(project: str, package: str, artifact_id: str) -> str:
+    browse.require_writer(
+        request_uow(), actor=current_principal(), project=project, package=package
+    )
+    return render_template(
+        "confirm.html", title=f"Remove artifact {artifact_id[:12]}… from {package}?",
+        explanation="Its uploads, and the tags and versions that name it in this package, "
+        "go with it. Other packages holding the same bytes keep them; unreferenced bytes "
+        "are deleted by garbage collection after the grace period.",
+        action=request.path, button="Remove artifact", danger=True,
+        back=url_for("web.package", project=project, package=package),
+    )  # fmt: skip
+
+
+@bp.post(f"{PKG}/artifacts/<artifact_id>/delete")
+def artifact_delete(project: str, package: str, artifact_id: str) -> BaseResponse:
+    artifacts.delete_package_artifact(
+        request_uow(), services().clock, actor=current_principal(), project=project,
+        package=package, artifact_id=artifact_id,
+    )  # fmt: skip
+    flash(f"Removed artifact {artifact_id[:12]}… from {package}.")
+    return redirect(url_for("web.package", project=project, package=package), code=303)
+
+
+@bp.post("/projects/<project>/members")
+def member_set(project: str) -> BaseResponse:
+    username = request.form.get("username", "").strip()
+    projects.set_member(
+        request_uow(), services().clock, actor=current_principal(), project=project,
+        username=username, role=request.form.get("role", ""),
+    )  # fmt: skip
+    flash(f"{username} is now a {request.form.get('role')} member of {project}.")
+    return redirect(url_for("web.project", project=project), code=303)
+
+
+@bp.get("/projects/<project>/members/<username>/remove")
+def member_remove_confirm(project: str, username: str) -> str:
+    browse.require_admin_of(request_uow(), actor=current_principal(), project=project)
+    return render_template(
+        "confirm.html", title=f"Remove {username} from {project}?",
+        explanation="They lose their role in this project from their next request on.",
+        action=request.path, button="Remove member", danger=True,
+        back=url_for("web.project", project=project),
+    )  # fmt: skip
+
+
+@bp.post("/projects/<project>/members/<username>/remove")
+def member_remove(project: str, username: str) -> BaseResponse:
+    projects.remove_member(
+        request_uow(), actor=current_principal(), project=project, username=username
+    )
+    flash(f"{username} is no longer a member of {project}.")
+    return redirect(url_for("web.project", project=project), code=303)
