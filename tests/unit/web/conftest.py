@@ -40,9 +40,9 @@ def csrf_of(page: str) -> str:
 class Site:
     """The app, the world behind it, and the steps tests start from."""
 
-    def __init__(self, world: World, tmp_path: Path) -> None:
+    def __init__(self, world: World, tmp_path: Path, **overrides: object) -> None:
         self.world, self.tmp = world, tmp_path
-        settings = Settings(data_dir=str(tmp_path), secret_key="test-secret")
+        settings = Settings(data_dir=str(tmp_path), secret_key="test-secret", **overrides)  # type: ignore[arg-type]
         services = bootstrap(
             settings,
             uow=lambda read_only=False, snapshot=False: world.uow(),

@@ -330,3 +330,28 @@ def test_a_writer_removes_a_generic_artifact_after_confirming(site: Site) -> Non
     assert response.status_code == 303
     assert f">{sha}</code>" not in client.get("/projects/gen/build").get_data(as_text=True)
     assert site.client().get("/projects/gen/build/artifacts/x/delete").status_code == 302
+
+
+def test_next_with_a_tab_or_backslash_never_leaves_the_server(site: Site) -> None:
+    for target in ("/\t/evil.example", "/\\evil.example", "https://evil.example/"):
+        client = site.client()
+        token = csrf_of(client.get("/login").get_data(as_text=True))
+        response = client.post(
+            "/login",
+            data={"username": "root", "password": "password-root", "csrf_token": token,
+                  "next": target},
+        )  # fmt: skip
+        assert response.headers["Location"] == "/", target
+
+
+def test_a_throttled_sign_in_says_when_to_come_back(world, tmp_path) -> None:
+    site = Site(world, tmp_path, login_failures_per_user=2)
+    client = site.client()
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    for _ in range(2):
+        wrong = {"username": "root", "password": "wrong-password", "csrf_token": token}
+        assert client.post("/login", data=wrong).status_code == 401
+    refused = client.post("/login", data=wrong)
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert 'role="alert"' in refused.get_data(as_text=True)

@@ -122,6 +122,8 @@ def _keys_page() -> Page:
 
 def _safe_next(target: str | None) -> str | None:
     """Only a path on this server: ``//evil.example`` or a scheme is an open redirect."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if not target or not target.startswith("/") or target.startswith("//"):
         return None
+    if "\\" in target or any(ord(c) < 0x21 or ord(c) == 0x7F for c in target):
+        return None  # browsers drop tabs and newlines: "/\t/evil.example" is "//evil…"
     return target

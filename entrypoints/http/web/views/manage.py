@@ -48,7 +48,7 @@ def change_confirm(
     what = f"the file {filename}" if filename else f"every file of release {version}"
     return render_template(
         "confirm.html", title=f"{verb} {what}?", explanation=explanation,
-        action=request.path, button=f"{verb}", reason=action == "yank",
+        action=_same_url(), button=f"{verb}", reason=action == "yank",
         back=url_for("web.package", project=project, package=package),
         danger=action == "delete",
     )  # fmt: skip
@@ -112,6 +112,12 @@ def upload(project: str, package: str) -> Response | BaseResponse:
     return redirect(url_for("web.package", project=project, package=package), code=303)
 
 
+def _same_url() -> str:
+    """This URL, built again (so a name is percent-encoded as it must be in ``action``);
+    the POST of the same rule does what its GET page confirms."""
+    return url_for(request.endpoint or "web.home", **(request.view_args or {}))
+
+
 def _action(action: str) -> tuple[str, str]:
     if action not in ACTIONS:
         abort(404)
@@ -128,7 +134,7 @@ def artifact_delete_confirm(project: str, package: str, artifact_id: str) -> str
         explanation="Its uploads, and the tags and versions that name it in this package, "
         "go with it. Other packages holding the same bytes keep them; unreferenced bytes "
         "are deleted by garbage collection after the grace period.",
-        action=request.path, button="Remove artifact", danger=True,
+        action=_same_url(), button="Remove artifact", danger=True,
         back=url_for("web.package", project=project, package=package),
     )  # fmt: skip
 
@@ -160,7 +166,7 @@ def member_remove_confirm(project: str, username: str) -> str:
     return render_template(
         "confirm.html", title=f"Remove {username} from {project}?",
         explanation="They lose their role in this project from their next request on.",
-        action=request.path, button="Remove member", danger=True,
+        action=_same_url(), button="Remove member", danger=True,
         back=url_for("web.project", project=project),
     )  # fmt: skip
 
