@@ -18,7 +18,6 @@ from domain.errors import InvalidInput, NotFound
 from domain.model import (
     Artifact,
     Distribution,
-    Membership,
     Package,
     PackageFormat,
     Page,
@@ -38,7 +37,7 @@ class ProjectView:
     project: Project
     role: Role | None  # the caller's; None for a reader of a public project
     packages: Page
-    members: list[Membership] | None  # only for the project's admins
+    members: Page | None  # of Membership, only for the project's admins
 
 
 @dataclass(frozen=True)
@@ -117,17 +116,24 @@ def project_view(
     search: str | None = None,
     page: int = 1,
     limit: int = 50,
+    members_page: int = 1,
 ) -> ProjectView:
+    """A project with one page of its packages and, for its admins, one of its members."""
     _check_page(page, limit)
+    _check_page(members_page, limit)
     with uow:
         owner = readable_project(uow, actor, project)
         role = role_in(uow, actor, owner)
         items, total = uow.packages.list_page(
             owner.id, search=search, format=None, limit=limit, offset=(page - 1) * limit
         )
-        members = uow.members.list_for_project(owner.id) if role is Role.ADMIN else None
+        everyone = uow.members.list_for_project(owner.id) if role is Role.ADMIN else None
     for item in items:
         item.project_name = owner.name
+    members = None
+    if everyone is not None:
+        shown = everyone[(members_page - 1) * limit : members_page * limit]
+        members = Page(shown, len(everyone), members_page, limit)
     return ProjectView(owner, role, Page(items, total, page, limit), members)
 
 

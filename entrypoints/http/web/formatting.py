@@ -33,9 +33,9 @@ def iso(moment: datetime | None) -> str:
     return aware.astimezone(UTC).isoformat()
 
 
-def page_url(number: int) -> str:
-    """This page's URL with ``page`` replaced (search terms kept)."""
-    args = {**(request.view_args or {}), **request.args.to_dict(), "page": number}
+def page_url(number: int, param: str = "page") -> str:
+    """This page's URL with ``param`` replaced (search terms and other pages kept)."""
+    args = {**(request.view_args or {}), **request.args.to_dict(), param: number}
     return url_for(request.endpoint or "web.home", **args)
 
 

@@ -175,3 +175,16 @@ def test_the_stylesheet_and_script_are_served(site: Site) -> None:
     client = site.client()
     assert client.get("/-/static/orchard.css").status_code == 200
     assert client.get("/-/static/orchard.js").status_code == 200
+
+
+def test_members_are_paged_apart_from_packages(site: Site) -> None:
+    site.project("crowd")
+    for number in range(27):
+        site.user(f"user-{number:02d}")
+        site.member("crowd", f"user-{number:02d}", "read")
+    client = site.signed_in("root")
+    first = client.get("/projects/crowd").get_data(as_text=True)
+    assert "user-00" in first and "user-26" not in first and "Pages of members" in first
+    second = client.get("/projects/crowd?members_page=2").get_data(as_text=True)
+    assert "user-26" in second and "user-00" not in second
+    assert client.get("/projects/crowd?members_page=x").status_code == 400

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import render_template, request
 from werkzeug.exceptions import MethodNotAllowed
 
+from domain.errors import InvalidInput
 from domain.services import browse, projects
 from entrypoints.http import schemas as s
 from entrypoints.http.auth import current_principal
@@ -49,7 +50,7 @@ def project(project: str) -> str:
     q = _page_query(PACKAGES_PER_PAGE)
     view = browse.project_view(
         request_uow(), actor=current_principal(), project=project, search=q["search"],
-        page=q["page"], limit=q["limit"],
+        page=q["page"], limit=q["limit"], members_page=_number("members_page"),
     )  # fmt: skip
     return render_template(
         "project.html", view=view, search=q["search"] or "",
@@ -89,6 +90,14 @@ def tag(project: str, package: str, tag: str) -> str:
         page=_page_query(ROWS_PER_PAGE)["page"], limit=ROWS_PER_PAGE,
     )  # fmt: skip
     return render_template("tag.html", view=view)
+
+
+def _number(name: str) -> int:
+    """A second page number on a page listing two things (400 when malformed)."""
+    value = request.args.get(name, "1")
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= s.MAX_PAGE:
+        raise InvalidInput(f"{name} must be a page number from 1 to {s.MAX_PAGE}.")
+    return int(value)
 
 
 def _page_query(limit: int) -> dict:
