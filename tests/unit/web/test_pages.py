@@ -12,6 +12,7 @@ def test_a_browser_gets_the_home_page_at_the_root(site: Site) -> None:
     page = site.client().get("/", headers=HTML)
     assert page.status_code == 200
     assert page.mimetype == "text/html"
+    assert "Accept" in page.vary
     text = page.get_data(as_text=True)
     assert "apples" in text
     assert "http://localhost/simple/" in text  # the index URL for pip and uv

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import Response, render_template, request
 from werkzeug.exceptions import MethodNotAllowed
 
 from domain.errors import InvalidInput
@@ -29,7 +29,7 @@ def wants_html() -> bool:
 
 
 @bp.get("/")
-def home() -> str:
+def home() -> Response:
     if not wants_html():
         # What GET / answered before it had a page: JSON clients keep their JSON.
         raise MethodNotAllowed(valid_methods=["POST"])
@@ -39,10 +39,13 @@ def home() -> str:
         limit=q["limit"],
     )  # fmt: skip
     default = services().settings.default_index
-    return render_template(
+    page = render_template(
         "home.html", projects=found, search=q["search"] or "",
         index_url=snippets.index_url(default), default_index=default,
     )  # fmt: skip
+    response = Response(page)
+    response.vary.add("Accept")  # the same URL answers JSON clients otherwise
+    return response
 
 
 @bp.get("/projects/<project>")
