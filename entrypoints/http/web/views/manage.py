@@ -27,11 +27,11 @@ from entrypoints.http.web.security import check_csrf, checks_own_csrf
 
 PKG = "/projects/<project>/<package>"
 ACTIONS = {
-    "yank": ("Yank", "pip and uv skip a yanked file unless a requirement pins its exact "
-             "version (PEP 592). It stays downloadable, and you can unyank it later."),
-    "unyank": ("Unyank", "Installers pick it again like any other file."),
-    "delete": ("Delete", "The file disappears from the index and can never be uploaded "
-               "again with other contents under the same name. This cannot be undone."),
+    "yank": ("Yank", "pip and uv skip yanked files unless a requirement pins their exact "
+             "version (PEP 592). They stay downloadable, and you can unyank them later."),
+    "unyank": ("Unyank", "Installers pick them again like any other file."),
+    "delete": ("Delete", "Deleted files disappear from the index, and their names can never "
+               "be uploaded again with other contents. This cannot be undone."),
 }  # fmt: skip
 
 
