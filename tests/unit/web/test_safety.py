@@ -355,3 +355,15 @@ def test_a_throttled_sign_in_says_when_to_come_back(world, tmp_path) -> None:
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) > 0
     assert 'role="alert"' in refused.get_data(as_text=True)
+
+
+def test_the_cookie_is_secure_behind_a_trusted_tls_proxy_only(world, tmp_path) -> None:
+    site = Site(world, tmp_path, trusted_proxies="10.0.0.0/8")
+    forwarded = {"X-Forwarded-Proto": "https"}
+    proxy, stranger = {"REMOTE_ADDR": "10.1.2.3"}, {"REMOTE_ADDR": "192.0.2.7"}
+    through_proxy = site.client().get("/login", headers=forwarded, environ_base=proxy)
+    assert "Secure" in through_proxy.headers["Set-Cookie"]
+    direct = site.client().get("/login", headers=forwarded, environ_base=stranger)
+    assert "Secure" not in direct.headers["Set-Cookie"]
+    home = site.client().get("/", headers={**HTML, **forwarded}, environ_base=proxy)
+    assert "https://localhost/simple/" in home.get_data(as_text=True)  # the index URL too
