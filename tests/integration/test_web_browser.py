@@ -173,7 +173,7 @@ def test_axe_finds_nothing_serious_on_any_page(page, server: LiveServer) -> None
         "/", f"/projects/{PROJECT}", f"/projects/{PROJECT}/browsie",
         f"/projects/{PROJECT}/bundle", f"/projects/{PROJECT}/bundle/tags/latest",
         "/account/keys", f"/projects/{PROJECT}/browsie/releases/1.0/yank",
-        "/projects/nothing-here",
+        "/projects/nothing-here", "/no/such/page",
     ]  # fmt: skip
     found = {}
     for path in paths:

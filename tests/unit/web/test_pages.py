@@ -189,3 +189,16 @@ def test_members_are_paged_apart_from_packages(site: Site) -> None:
     second = client.get("/projects/crowd?members_page=2").get_data(as_text=True)
     assert "user-26" in second and "user-00" not in second
     assert client.get("/projects/crowd?members_page=x").status_code == 400
+
+
+def test_an_unknown_address_is_a_page_for_browsers_and_json_for_the_rest(site: Site) -> None:
+    client = site.client()
+    page = client.get("/no/such/page", headers=HTML)
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert "There is no page at this address." in page.get_data(as_text=True)
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    for path, headers in (("/no/such/page", {}), ("/api/v1/nothing", HTML),
+                          ("/pypi/x/nothing", HTML)):  # fmt: skip
+        response = client.get(path, headers=headers)
+        assert response.status_code == 404
+        assert response.get_json() == {"detail": "Not found."}, path
