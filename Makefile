@@ -9,7 +9,7 @@ STAMP         := $(VENV)/.installed
 PIP    := $(BIN)/pip install -qq --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format unit integration large bench clean
+.PHONY: help run test lint format unit integration large bench clean chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,7 +43,13 @@ unit: $(STAMP) ## domain and view tests with in-memory fakes
 integration: $(STAMP) ## adapters and live servers against real PostgreSQL, S3 and clients
 	$(BIN)/pytest tests/integration
 
-test: $(STAMP) lint ## install what the tests need, lint, and run the default suite
+# The browser tests drive Debian's Chromium (never a downloaded browser build).
+chromium: ## install Debian's chromium for the browser tests when it is missing
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	else echo "The browser tests need Debian's chromium: run 'sudo apt-get install -y chromium' (they are skipped without it)."; fi
+
+test: $(STAMP) chromium lint ## install what the tests need, lint, and run the default suite
 	$(BIN)/pytest
 
 large: $(STAMP) ## the on-demand large-file and load tests

@@ -29,6 +29,7 @@ from entrypoints.http.cookie_session import CookieSessions
 from entrypoints.http.errors import register_error_handlers
 from entrypoints.http.openapi import build_spec
 from entrypoints.http.pypi import blueprints as pypi_blueprints
+from entrypoints.http.web import bp as web_bp
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(metrics.bp)  # /metrics
     for blueprint in (health.bp, api_auth.bp, api_projects.bp, api_artifacts.bp, *pypi_blueprints):
         app.register_blueprint(blueprint)
+    app.register_blueprint(web_bp)  # the pages (GET / for browsers; POST / stays twine's)
 
     @app.get("/api/v1/openapi.json")
     def openapi() -> Response:

@@ -10,8 +10,10 @@ no cookie set or deleted, ``Vary: Cookie`` if it was read.
 
 from __future__ import annotations
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, has_request_context, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+
+from entrypoints.http.client_address import client_scheme, trusted_proxies
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -21,6 +23,13 @@ class CookieSessions(SecureCookieSessionInterface):
         if "HTTP_COOKIE" not in request.environ or self.get_cookie_name(app) not in request.cookies:
             return self.session_class()
         return super().open_session(app, request)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """``Secure`` when the browser reached us over TLS (directly or through a trusted
+        proxy that says so), so the cookie never travels in clear after that."""
+        if app.config["SESSION_COOKIE_SECURE"]:
+            return True
+        return has_request_context() and client_scheme(request, trusted_proxies()) == "https"
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if not session and not session.modified:

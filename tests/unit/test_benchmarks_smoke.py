@@ -30,6 +30,7 @@ MODULES = [
     "benchmarks.stats",
     "benchmarks.targets",
     "benchmarks.transfer",
+    "benchmarks.web_page",
 ]
 
 
