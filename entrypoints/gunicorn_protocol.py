@@ -11,6 +11,10 @@
   before it runs: a refusal (413, 401) then reaches the client before it sends a byte of
   the body; and a body that stalls longer than ``ORCHARD_BODY_TIMEOUT`` between two bytes
   is refused with 408 instead of holding its thread for ever (``RequestBody``).
+- A chunk-size line longer than gunicorn's bound is refused however it arrived:
+  gunicorn checks the bound only while it still looks for the line's end, so a long line
+  that came whole in one read was taken as a size of thousands of hex digits and the
+  request then waited for that many bytes (``bound_chunk_size_lines``).
 """
 
 from __future__ import annotations
@@ -21,9 +25,29 @@ from collections.abc import Callable, Iterable
 
 from gunicorn import util
 from gunicorn.http.body import ChunkedReader, LengthReader
+from gunicorn.http.errors import InvalidChunkSize
 from werkzeug.exceptions import RequestTimeout
 
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+MAX_CHUNK_SIZE_BITS = 64  # no body is larger
+
+
+def bound_chunk_size_lines() -> None:
+    """Refuse a chunk size past 64 bits, whichever read brought its line."""
+    parse = ChunkedReader.parse_chunk_size
+    if getattr(parse, "orchard_bounded", False):
+        return
+
+    def parse_chunk_size(
+        self: ChunkedReader, unreader: object, data: bytes | None = None
+    ) -> tuple[int, bytes | None]:
+        size, rest = parse(self, unreader, data)
+        if size.bit_length() > MAX_CHUNK_SIZE_BITS:
+            raise InvalidChunkSize(b"a size of %d bits" % size.bit_length())
+        return size, rest
+
+    parse_chunk_size.orchard_bounded = True  # type: ignore[attr-defined]
+    ChunkedReader.parse_chunk_size = parse_chunk_size
 
 
 def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:

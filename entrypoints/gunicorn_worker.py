@@ -54,6 +54,7 @@ class DrainingThreadWorker(ThreadWorker):
         # gunicorn renders its own refusals through util.write_error and has no hook for
         # it; this process (a worker, after the fork) answers them in JSON instead.
         util.write_error = protocol.write_json_error
+        protocol.bound_chunk_size_lines()
         settings = load_settings()
         self.body_timeout = settings.body_timeout
         self.intake_limits = IntakeLimits(
