@@ -26,6 +26,8 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.ChecksumMismatch: 422,
     errors.Unprocessable: 422,
     errors.BackendUnavailable: 503,
+    errors.UpstreamUnavailable: 502,
+    errors.UpstreamTimeout: 504,
 }
 
 WWW_AUTHENTICATE = 'Basic realm="orchard"'

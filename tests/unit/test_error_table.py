@@ -26,6 +26,8 @@ CASES = [
     (errors.ChecksumMismatch, 422),
     (errors.Unprocessable, 422),
     (errors.BackendUnavailable, 503),
+    (errors.UpstreamUnavailable, 502),
+    (errors.UpstreamTimeout, 504),
 ]
 
 
