@@ -30,6 +30,7 @@ from adapters.repository import (
     SqlVersionRepository,
 )
 from adapters.sql.base import translated_errors
+from adapters.sql.upstream import SqlUpstreamRepository
 from domain.errors import BackendUnavailable
 from domain.ports import UnitOfWork
 
@@ -97,6 +98,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.api_keys = SqlApiKeyRepository(connection)
         self.members = SqlMembershipRepository(connection)
         self.sessions = SqlSessionRepository(connection)
+        self.upstream = SqlUpstreamRepository(connection)
 
     def __exit__(self, *exc_info: object) -> None:
         connection, self._connection = self._connection, None

@@ -275,6 +275,10 @@ class UpstreamRepository(abc.ABC):
         """A cached file of the project by its upstream sha256 and filename."""
 
     @abc.abstractmethod
+    def find_file_by_id(self, file_id: int) -> CachedFile | None:
+        """A cached file by its id (None once its page dropped it)."""
+
+    @abc.abstractmethod
     def page_name_of(self, page_id: int) -> str | None:
         """The name of the page a file belongs to."""
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domain.ports import BlobStore, Clock, MetadataReader, PasswordHasher, UnitOfWork
+from domain.services.upstream.plan import UpstreamContext
+from domain.upstream import UpstreamClient, UpstreamSettings
 from entrypoints.config import Settings
 
 
@@ -25,6 +27,7 @@ class Services:
     reader: MetadataReader
     hasher: PasswordHasher
     pepper: bytes  # keys the API-key hash and signs session cookies
+    upstream: UpstreamContext  # the pull-through cache of upstream indexes
 
 
 def _filesystem_store(settings: Settings) -> BlobStore:
@@ -84,7 +87,48 @@ def bootstrap(settings: Settings, **overrides: object) -> Services:
     }
     for name, build in builders.items():
         parts[name] = overrides[name] if name in overrides else build()
+    client = overrides.get("upstream_client") or _upstream_client(settings)
+    parts["upstream"] = upstream_context(settings, parts, client)  # type: ignore[arg-type]
     return Services(**parts)
+
+
+def _upstream_client(settings: Settings) -> UpstreamClient:
+    """Built always (it opens no connection until asked): any project may name an
+    upstream through the API, whatever the environment says."""
+    from adapters.upstream.client import HttpUpstreamClient
+    from entrypoints.http.upstream_metrics import record_upstream_call
+
+    return HttpUpstreamClient(
+        connect_timeout=settings.upstream_connect_timeout,
+        read_timeout=settings.upstream_read_timeout,
+        observe=record_upstream_call,
+    )
+
+
+def upstream_context(
+    settings: Settings, parts: dict[str, object], client: UpstreamClient
+) -> UpstreamContext:
+    import time
+
+    return UpstreamContext(
+        uow=parts["uow"],  # type: ignore[arg-type]
+        blobs=parts["blobs"],  # type: ignore[arg-type]
+        clock=parts["clock"],  # type: ignore[arg-type]
+        client=client,
+        default_project=settings.default_index,
+        default_settings=UpstreamSettings(
+            url=settings.upstream_url,
+            ttl=settings.upstream_ttl,
+            cooldown=settings.upstream_cooldown,
+            stale_max_age=settings.upstream_stale_max_age,
+            negative_ttl=settings.upstream_negative_ttl,
+            username=settings.upstream_username or None,
+            password=settings.upstream_password or None,
+        ),
+        connect_timeout=settings.upstream_connect_timeout,
+        read_timeout=settings.upstream_read_timeout,
+        pause=time.sleep,
+    )
 
 
 def secret_key(settings: Settings) -> bytes:

@@ -46,6 +46,16 @@ class Settings:
     gc_grace: float = 3600.0
     log_level: str = "info"
     password_cache_seconds: float = 60.0
+    # The default project's upstream index (docs/pypi.md); empty: nothing is sent out.
+    upstream_url: str = ""
+    upstream_username: str = ""
+    upstream_password: str = ""
+    upstream_ttl: float = 600.0  # seconds a cached upstream page is fresh
+    upstream_cooldown: float = 0.0  # upstream files younger than this are not offered
+    upstream_stale_max_age: float = 7 * 86400.0  # longest a stale page is served
+    upstream_negative_ttl: float = 60.0  # how long an upstream "not found" is remembered
+    upstream_connect_timeout: float = 3.0
+    upstream_read_timeout: float = 20.0
 
     @property
     def resolved_database_url(self) -> str:
@@ -117,3 +127,16 @@ def _validate(settings: Settings) -> None:
         raise ValueError("ORCHARD_DOWNLOAD_MODE must be 'proxy' or 'redirect'.")
     if settings.max_upload_size < 1:
         raise ValueError("ORCHARD_MAX_UPLOAD_SIZE must be positive.")
+    _validate_upstream(settings)
+
+
+def _validate_upstream(settings: Settings) -> None:
+    url = settings.upstream_url
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise ValueError("ORCHARD_UPSTREAM_URL must be an http:// or https:// URL.")
+    for name in ("ttl", "cooldown", "stale_max_age", "negative_ttl"):
+        if getattr(settings, f"upstream_{name}") < 0:
+            raise ValueError(f"ORCHARD_UPSTREAM_{name.upper()} must not be negative.")
+    for name in ("connect_timeout", "read_timeout"):
+        if getattr(settings, f"upstream_{name}") <= 0:
+            raise ValueError(f"ORCHARD_UPSTREAM_{name.upper()} must be positive.")

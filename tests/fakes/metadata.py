@@ -45,6 +45,7 @@ from tests.fakes.metadata_repositories import (
     FakeProjectRepository,
     FakeUploadRepository,
 )
+from tests.fakes.upstream import FakeUpstreamRepository
 
 
 @dataclass
@@ -106,6 +107,7 @@ class FakeDatabase:
         self.commits = 0
         self.available = True
         self.lock = threading.Lock()
+        self.upstream = FakeUpstreamRepository()
 
     def snapshot(self) -> FakeState:
         with self.lock:
@@ -133,6 +135,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.api_keys = FakeApiKeyRepository(self)
         self.members = FakeMembershipRepository(self)
         self.sessions = FakeSessionRepository(self)
+        self.upstream = self.db.upstream  # not transactional: the cache's rules are tested live
 
     @property
     def commits(self) -> int:

@@ -7,12 +7,16 @@ import hashlib
 
 from flask import Blueprint, Response, redirect, request
 
+from domain.errors import NotFound
 from domain.names import normalize_pypi_name
 from domain.services.pypi import index
+from domain.services.upstream import files as upstream_files
+from domain.services.upstream import pages as upstream_pages
+from domain.services.upstream.plan import has_upstream, plan_for_name
 from entrypoints.http.auth import current_principal
 from entrypoints.http.context import request_uow, services
 from entrypoints.http.downloads import send_blob
-from entrypoints.http.pypi import problems
+from entrypoints.http.pypi import problems, upstream
 from entrypoints.http.pypi.responses import (
     IMMUTABLE,
     negotiated_media_type,
@@ -20,6 +24,7 @@ from entrypoints.http.pypi.responses import (
     root_response,
 )
 from entrypoints.http.pypi.routing import index_route, project_or_default
+from entrypoints.http.upstream_metrics import record_cache
 
 bp = Blueprint("pypi_simple", __name__)
 problems.install(bp)
@@ -30,6 +35,9 @@ METADATA_SUFFIX = ".metadata"
 def root(project: str | None) -> Response:
     media = negotiated_media_type()
     where = {"actor": current_principal(), "project": project_or_default(project)}
+    if has_upstream(services().upstream, **where):
+        names = upstream_pages.root_names(services().upstream, **where)
+        return upstream.merged_root_response(media, names)
     return root_response(media, lambda have: index.root_page(request_uow(), **where, have=have))
 
 
@@ -40,6 +48,11 @@ def project_page(project: str | None, name: str) -> Response:
         return _redirect_to(name, normalized)
     media = negotiated_media_type()
     where = {"actor": current_principal(), "project": project_or_default(project), "name": name}
+    context = services().upstream
+    plan = plan_for_name(request_uow(), context, **where)
+    if plan is not None:
+        merged = upstream_pages.merged_page(context, plan, where["actor"])
+        return upstream.merged_project_response(media, merged)
     return project_response(
         media, lambda have: index.project_page(request_uow(), **where, have=have)
     )
@@ -51,9 +64,25 @@ def file(project: str | None, sha256: str, filename: str) -> Response:
     lookup = {"actor": current_principal(), "project": project_or_default(project)}
     if filename.endswith(METADATA_SUFFIX):
         wheel = filename.removesuffix(METADATA_SUFFIX)
-        body = index.core_metadata(request_uow(), sha256=sha256, filename=wheel, **lookup)
+        try:
+            body = index.core_metadata(request_uow(), sha256=sha256, filename=wheel, **lookup)
+        except NotFound:  # not a local file: perhaps a cached upstream one
+            body = upstream_files.upstream_metadata(svc.upstream, **lookup, sha256=sha256,
+                                                    filename=wheel)  # fmt: skip
         return _metadata_response(body)
-    found = index.find_file(request_uow(), sha256=sha256, filename=filename, **lookup)
+    try:
+        found = index.find_file(request_uow(), sha256=sha256, filename=filename, **lookup)
+    except NotFound:  # not a local file: perhaps a cached upstream one
+        return _upstream_file(sha256, filename, lookup)
+    return send_blob(svc.blobs, found.artifact, found.filename, {"Cache-Control": IMMUTABLE})
+
+
+def _upstream_file(sha256: str, filename: str, lookup: dict) -> Response:
+    svc = services()
+    found = upstream_files.upstream_file(svc.upstream, **lookup, sha256=sha256, filename=filename)
+    if isinstance(found, upstream_files.FetchingFile):
+        return upstream.fetching_response(found, sha256.lower())
+    record_cache("file", "hit")
     return send_blob(svc.blobs, found.artifact, found.filename, {"Cache-Control": IMMUTABLE})
 
 

@@ -1,0 +1,109 @@
+"""Which upstream, if any, a request to a project's index may use.
+
+The environment names the default project's upstream (``ORCHARD_UPSTREAM_URL``); any
+project may store its own (which wins). No upstream at all is the default: then nothing
+here ever leads to a request leaving the machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from domain.access import Principal
+from domain.model import Project
+from domain.names import normalize_pypi_name
+from domain.ports import BlobStore, Clock, UnitOfWork
+from domain.services.pypi.index import index_project
+from domain.upstream import (
+    UpstreamClient,
+    UpstreamRepository,
+    UpstreamSettings,
+    upstream_applies,
+    upstream_repository,
+)
+
+
+@dataclass(frozen=True)
+class UpstreamContext:
+    """The ports and settings the cache's use cases share (built by the composition root)."""
+
+    uow: Callable[..., UnitOfWork]
+    blobs: BlobStore
+    clock: Clock
+    client: UpstreamClient
+    default_project: str
+    default_settings: UpstreamSettings  # from the environment; url "" means none
+    connect_timeout: float = 3.0
+    read_timeout: float = 20.0
+    pause: Callable[[float], None] = lambda seconds: None  # time.sleep in production
+
+    @property
+    def claim_lifetime(self) -> timedelta:
+        """A fetch claim not renewed for this long belongs to a fetch that died."""
+        return timedelta(seconds=self.connect_timeout + self.read_timeout + 5)
+
+
+@dataclass(frozen=True)
+class UpstreamPlan:
+    """A name the upstream may be asked for, in a project the caller may read."""
+
+    project: Project
+    settings: UpstreamSettings
+    name: str  # PEP 503-normalized
+    local_exists: bool
+
+
+def settings_of(
+    repository: UpstreamRepository, context: UpstreamContext, project: Project
+) -> UpstreamSettings | None:
+    """The project's upstream: its stored settings, else the environment's for the
+    default project; None when it has none."""
+    stored = repository.settings(project.id)
+    if stored is not None:
+        return stored if stored.enabled else None
+    if project.name == context.default_project and context.default_settings.enabled:
+        return context.default_settings
+    return None
+
+
+def plan_for_name(
+    uow: UnitOfWork, context: UpstreamContext, actor: Principal | None, project: str, name: str
+) -> UpstreamPlan | None:
+    """The plan for one project page, or None where only local files may be shown: no
+    upstream, or a local name that was not opted in to merging. Raises 401/404 as the
+    index does for a project the caller may not read."""
+    with uow:
+        owner = index_project(uow, actor, project)
+        repository = upstream_repository(uow)
+        settings = settings_of(repository, context, owner)
+        if settings is None:
+            return None
+        normalized = normalize_pypi_name(name)
+        local_exists = _local_package_exists(uow, owner, normalized)
+        opted_in = local_exists and normalized in repository.merge_names(owner.id)
+        if not upstream_applies(local_exists=local_exists, merge_opted_in=opted_in):
+            return None
+        return UpstreamPlan(owner, settings, normalized, local_exists)
+
+
+def has_upstream(context: UpstreamContext, actor: Principal | None, project: str) -> bool:
+    """Whether the project's index has an upstream (401/404 as the index, if unreadable)."""
+    with context.uow(read_only=True) as uow:
+        owner = index_project(uow, actor, project)
+        return settings_of(upstream_repository(uow), context, owner) is not None
+
+
+def hidden_by_local(uow: UnitOfWork, project: Project, name: str) -> bool:
+    """Whether a cached upstream name is now hidden by a local package of that name."""
+    if not _local_package_exists(uow, project, name):
+        return False
+    return name not in upstream_repository(uow).merge_names(project.id)
+
+
+def _local_package_exists(uow: UnitOfWork, project: Project, name: str) -> bool:
+    """Any package of the name hides the upstream's (a generic one too: the name is
+    taken here, and must not be asked for elsewhere)."""
+    found = uow.packages.find(project.name, name)
+    return found is not None and found[1] is not None
