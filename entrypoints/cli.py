@@ -13,6 +13,7 @@ from entrypoints import cli_maintenance
 from entrypoints.bootstrap import bootstrap
 from entrypoints.cli_admin import admin
 from entrypoints.cli_pypi import pypi as pypi_group
+from entrypoints.cli_upstream import upstream as upstream_group
 from entrypoints.config import load_settings
 from entrypoints.http.metrics import prepare_multiprocess_dir
 from entrypoints.startup import migrate, prepare
@@ -61,3 +62,4 @@ main.add_command(admin)  # orchard admin users|keys|projects|members ... (cli_ad
 for _command in cli_maintenance.COMMANDS:  # orchard gc|fsck|export|import (cli_maintenance.py)
     main.add_command(_command)
 main.add_command(pypi_group)
+main.add_command(upstream_group)  # orchard upstream ... (cli_upstream.py)

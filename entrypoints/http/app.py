@@ -12,6 +12,7 @@ from entrypoints.http import (
     api_artifacts,
     api_auth,
     api_projects,
+    api_upstream,
     draining,
     health,
     metrics,
@@ -48,7 +49,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     observability.install(app)  # request id, JSON access log, request metrics
     draining.install(app)  # 503 while a SIGTERM'd worker drains
     app.register_blueprint(metrics.bp)  # /metrics
-    for blueprint in (health.bp, api_auth.bp, api_projects.bp, api_artifacts.bp, *pypi_blueprints):
+    for blueprint in (health.bp, api_auth.bp, api_projects.bp, api_artifacts.bp, api_upstream.bp,
+                      *pypi_blueprints):  # fmt: skip
         app.register_blueprint(blueprint)
 
     @app.get("/api/v1/openapi.json")

@@ -30,7 +30,7 @@ def mirror(shared_upstream, tmp_path_factory, request):
         ORCHARD_UPSTREAM_URL=shared_upstream.url,
         ORCHARD_UPSTREAM_TTL=str(TTL),
         ORCHARD_UPSTREAM_CONNECT_TIMEOUT="1",
-        ORCHARD_UPSTREAM_READ_TIMEOUT="2",
+        ORCHARD_UPSTREAM_READ_TIMEOUT="1",
         ORCHARD_LOG_LEVEL="info",
     )
     server.start()
