@@ -42,6 +42,7 @@ class FakeUpstream:
         self.mode = "ok"
         self.json = True  # offer PEP 691 JSON when asked
         self.drip_seconds = 0.5
+        self.file_delay = 0.0  # seconds before a file's headers (concurrent first requests)
         self.requests: list[str] = []
         self.released = threading.Event()
         self.etag_serial = 0
@@ -218,6 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
         if found is None:
             self._send(404, b"no", "text/plain")
             return
+        time.sleep(up.file_delay)
         content = found.content
         if up.mode == "wrong":
             content = bytes(reversed(content)) + b"!"
