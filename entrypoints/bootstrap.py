@@ -96,8 +96,9 @@ def _upstream_client(settings: Settings) -> UpstreamClient:
     """Built always (it opens no connection until asked): any project may name an
     upstream through the API, whatever the environment says."""
     from adapters.upstream.client import HttpUpstreamClient
-    from entrypoints.http.upstream_metrics import record_upstream_call
+    from entrypoints.http.upstream_metrics import configure_upstream_log, record_upstream_call
 
+    configure_upstream_log(settings.log_level)
     return HttpUpstreamClient(
         connect_timeout=settings.upstream_connect_timeout,
         read_timeout=settings.upstream_read_timeout,

@@ -1,4 +1,5 @@
-"""Metrics of the upstream cache: hits, misses, stale serves, upstream calls.
+"""Metrics of the upstream cache (hits, misses, stale serves, upstream calls) and the
+log of upstream calls (one line each, on stderr beside the access log).
 
 Built lazily like ``entrypoints/http/metrics.py`` (prometheus_client picks its
 multiprocess mode when first imported), in its own module so the cache is one thing to
@@ -8,6 +9,8 @@ read. The upstream client reports each call through ``record_upstream_call``.
 from __future__ import annotations
 
 import functools
+import logging
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -63,3 +66,17 @@ def record_upstream_call(kind: str, outcome: str, seconds: float) -> None:
     m = upstream_metrics()
     m.calls.labels(kind, outcome).inc()
     m.latency.labels(kind).observe(seconds)
+
+
+def configure_upstream_log(level: str) -> None:
+    """Timestamped lines of ``orchard.upstream`` on stderr at ``ORCHARD_LOG_LEVEL``: the
+    client writes one per call (never with credentials)."""
+    logger = logging.getLogger("orchard.upstream")
+    if any(getattr(h, "orchard_upstream", False) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.orchard_upstream = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(level.upper())
+    logger.propagate = False

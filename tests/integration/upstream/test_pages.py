@@ -180,3 +180,42 @@ def test_refresh_and_purge_and_fsck_counts_cached_files(mirror, admin, shared_up
     assert purged.json() == {"purged": True, "files_released": 1}
     assert admin.delete(f"/api/v1/projects/{project}/upstream/pages/{name}").status_code == 404
     assert "cached pages:   0" in mirror.cli("upstream", "show", project).stdout
+
+
+def test_an_upstream_not_found_is_remembered_for_the_negative_ttl(
+    mirror, admin, shared_upstream, tmp_path
+):
+    project = _project(admin, shared_upstream, negative_ttl=1)
+    base = f"{mirror.url}/pypi/{project}"
+    name = unique("later")
+    assert httpx.get(f"{base}/simple/{name}/", timeout=15).status_code == 404
+    shared_upstream.add(name, wheel_file(tmp_path, name, "1.0"))
+    assert httpx.get(f"{base}/simple/{name}/", timeout=15).status_code == 404  # remembered
+    assert len(shared_upstream.requested(f"/simple/{name}/")) == 1
+    time.sleep(1)
+    assert _page(base, name)["versions"] == ["1.0"]
+
+
+def test_operators_see_metrics_and_one_log_line_per_upstream_call(
+    mirror, shared_upstream, tmp_path
+):
+    name = unique("seen")
+    upstream_file = wheel_file(tmp_path, name, "1.0")
+    shared_upstream.add(name, upstream_file)
+    (entry,) = _page(mirror.url, name)["files"]
+    _page(mirror.url, name)  # a hit
+    httpx.get(_file_url(mirror.url, name, entry), timeout=15)  # a miss: fetched
+    httpx.get(_file_url(mirror.url, name, entry), timeout=15)  # a hit
+    scraped = httpx.get(f"{mirror.url}/metrics", timeout=15).text
+    for line in (
+        'orchard_upstream_cache_total{kind="page",outcome="hit"}',
+        'orchard_upstream_cache_total{kind="page",outcome="miss"}',
+        'orchard_upstream_cache_total{kind="file",outcome="miss"}',
+        'orchard_upstream_cache_total{kind="file",outcome="hit"}',
+        'orchard_upstream_calls_total{kind="page",outcome="200"}',
+        'orchard_upstream_call_seconds_count{kind="file"}',
+    ):
+        assert line in scraped, line
+    log = mirror.log_text()
+    assert log.count(f"upstream page GET {shared_upstream.url}{name}/ -> 200") == 1
+    assert log.count(f"/files/{upstream_file.filename} -> 200") == 1
