@@ -137,22 +137,23 @@ def _obtain(context: UpstreamContext, found: _Found) -> StoredFile | FetchingFil
 
 def _reuse_stored(context: UpstreamContext, cached: CachedFile) -> StoredFile | None:
     """Attach bytes the store holds already (this file's, fetched by another request, or
-    the same bytes uploaded or cached elsewhere): one more reference, no download."""
-    sha256 = cached.file.sha256
+    the same bytes uploaded or cached elsewhere): one more reference, no download. Reads
+    first, so a request waiting for another's fetch polls without taking a write lock."""
+    sha256, filename = cached.file.sha256, cached.file.filename
+    with context.uow(read_only=True) as uow:
+        current = upstream_repository(uow).find_file_by_id(cached.id)
+        held = current.artifact_id if current is not None else None
+        artifact = uow.artifacts.get(held or sha256) if current is not None else None
+    if artifact is None or held is not None:
+        return StoredFile(artifact, filename) if artifact is not None else None
     with context.uow() as uow:
-        repository = upstream_repository(uow)
-        current = repository.find_file_by_id(cached.id)
-        if current is not None and current.artifact_id is not None:
-            artifact = uow.artifacts.get(current.artifact_id)
-            return StoredFile(artifact, cached.file.filename) if artifact else None
-        artifact = uow.artifacts.get(sha256)
-        if current is None or artifact is None:
-            return None
         uow.artifacts.add_reference(artifact)  # locks the row: GC cannot take it now
-        if not context.blobs.exists(sha256) or not repository.attach_artifact(cached.id, sha256):
+        if not context.blobs.exists(sha256):
             return None  # leaving the block rolls the reference back
+        if not upstream_repository(uow).attach_artifact(cached.id, sha256):
+            return None  # attached meanwhile (the next look finds it) or dropped
         uow.commit()
-    return StoredFile(artifact, cached.file.filename)
+    return StoredFile(artifact, filename)
 
 
 def _claim(context: UpstreamContext, key: str, token: str) -> bool:

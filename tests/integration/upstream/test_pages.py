@@ -219,3 +219,15 @@ def test_operators_see_metrics_and_one_log_line_per_upstream_call(
     log = mirror.log_text()
     assert log.count(f"upstream page GET {shared_upstream.url}{name}/ -> 200") == 1
     assert log.count(f"/files/{upstream_file.filename} -> 200") == 1
+
+
+def test_deleting_a_project_releases_its_cached_files(mirror, admin, shared_upstream, tmp_path):
+    project = _project(admin, shared_upstream)
+    base = f"{mirror.url}/pypi/{project}"
+    name = unique("gone")
+    shared_upstream.add(name, wheel_file(tmp_path, name, "1.0"))
+    (entry,) = _page(base, name)["files"]
+    assert httpx.get(_file_url(base, name, entry), timeout=15).status_code == 200
+    assert admin.delete(f"/api/v1/projects/{project}").status_code == 204
+    checked = mirror.cli("fsck", "--json")
+    assert checked.returncode == 0, checked.stdout + checked.stderr  # no reference left over
