@@ -1,4 +1,5 @@
-"""An in-memory ``UpstreamRepository`` for unit tests (the SQL one is tested live)."""
+"""In-memory ``UpstreamRepository`` and ``UpstreamClient`` for unit tests (the SQL
+repository and the httpx client are tested live)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from datetime import UTC, datetime
 from domain.upstream import (
     CachedFile,
     CachedPage,
+    PageFetch,
+    UpstreamClient,
     UpstreamPage,
     UpstreamRepository,
     UpstreamSettings,
+    UpstreamStream,
 )
 
 
@@ -134,3 +138,24 @@ class FakeUpstreamRepository(UpstreamRepository):
     def release_claim(self, key: str, owner: str) -> None:
         if self._claims.get(key, ("",))[0] == owner:
             del self._claims[key]
+
+
+class FakeUpstreamClient(UpstreamClient):
+    """Answers from ``pages``; ``failure`` (an exception) makes every call fail."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, UpstreamPage | PageFetch] = {}
+        self.failure: Exception | None = None
+        self.asked: list[str] = []
+
+    def fetch_page(self, settings, name, *, etag=None, last_modified=None):
+        self.asked.append(name)
+        if self.failure is not None:
+            raise self.failure
+        return self.pages.get(name, PageFetch.MISSING)
+
+    def open_file(self, settings: UpstreamSettings, url: str) -> UpstreamStream:
+        raise NotImplementedError  # files are tested live
+
+    def fetch_bytes(self, settings: UpstreamSettings, url: str, max_size: int) -> bytes:
+        raise NotImplementedError
