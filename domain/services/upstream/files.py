@@ -212,7 +212,7 @@ class _Chunks(Iterator[bytes]):
 def _verified_chunks(
     context: UpstreamContext, cached: CachedFile, stream: UpstreamStream, key: str, token: str
 ) -> Iterator[bytes]:
-    writer = context.blobs.writer()
+    writer = context.blobs.writer(context.max_file_size)
     staged: StagedBlob | None = None
     renewed = context.clock.now()
     try:

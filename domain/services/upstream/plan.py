@@ -37,6 +37,7 @@ class UpstreamContext:
     default_settings: UpstreamSettings  # from the environment; url "" means none
     connect_timeout: float = 3.0
     read_timeout: float = 20.0
+    max_file_size: int | None = None  # an upstream file larger than this is refused
     pause: Callable[[float], None] = lambda seconds: None  # time.sleep in production
 
     @property

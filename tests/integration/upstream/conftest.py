@@ -15,14 +15,14 @@ def upstream():
     fake.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shared_upstream():
     fake = FakeUpstream().start()
     yield fake
     fake.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def mirror(shared_upstream, tmp_path_factory, request):
     """A live Orchard (SQLite, filesystem) whose default project pulls through the fake."""
     server = build_server("sqlite-fs", tmp_path_factory.mktemp("mirror"), request)
@@ -41,6 +41,7 @@ def mirror(shared_upstream, tmp_path_factory, request):
 @pytest.fixture(autouse=True)
 def _upstream_back_to_normal(request):
     yield
-    for name in ("shared_upstream", "upstream"):
-        if name in request.fixturenames:
-            request.getfixturevalue(name).set_mode("ok")
+    if "shared_upstream" in request.fixturenames:  # session-wide: the next test wants it fine
+        shared = request.getfixturevalue("shared_upstream")
+        shared.set_mode("ok")
+        shared.file_delay = 0.0

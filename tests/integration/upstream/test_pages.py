@@ -19,7 +19,7 @@ from tests.integration.upstream.support import module_name, unique, wheel_file
 JSON = {"Accept": "application/vnd.pypi.simple.v1+json"}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def admin(mirror):
     with login(mirror.url, mirror.admin_user, mirror.admin_password) as client:
         yield client
@@ -231,3 +231,17 @@ def test_deleting_a_project_releases_its_cached_files(mirror, admin, shared_upst
     assert admin.delete(f"/api/v1/projects/{project}").status_code == 204
     checked = mirror.cli("fsck", "--json")
     assert checked.returncode == 0, checked.stdout + checked.stderr  # no reference left over
+
+
+def test_the_cli_sets_a_projects_upstream_without_ever_printing_the_password(
+    mirror, admin, shared_upstream
+):
+    project = _project(admin, shared_upstream)
+    done = mirror.cli("upstream", "set", project, "--cooldown", "60", "--username", "bot",
+                      "--password-stdin", input="cli-s3cret\n")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "cooldown:       60 s" in done.stdout and "password:       (set)" in done.stdout
+    assert "cli-s3cret" not in done.stdout + done.stderr
+    refused = mirror.cli("upstream", "set", project, "--url", "ftp://nope")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "Error: The upstream URL must be an http:// or https:// URL."
