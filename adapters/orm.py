@@ -268,6 +268,7 @@ upstream_pages = Table(
     Column("missing", Boolean, nullable=False, default=False),
     Column("etag", Text, nullable=True),
     Column("last_modified", Text, nullable=True),
+    Column("serial", Integer, nullable=False, default=0),
     UniqueConstraint("project_id", "name"),
 )
 

@@ -97,6 +97,7 @@ class CachedPage:
     etag: str | None = None
     last_modified: str | None = None
     files: tuple[CachedFile, ...] = ()
+    serial: int = 0  # grows whenever what the page lists changes (render-cache keys)
 
 
 class Freshness(enum.Enum):

@@ -26,9 +26,10 @@ from domain.upstream import (
     UpstreamSettings,
 )
 
-# The columns that describe a file as the upstream lists it (compared on every refresh).
+# The columns that describe a file as the upstream lists it (compared on every refresh;
+# not its position: one release added at the top must not rewrite thousands of rows).
 _DESCRIBED = (
-    "position", "url", "size", "upload_time", "requires_python", "yanked", "yanked_reason",
+    "url", "size", "upload_time", "requires_python", "yanked", "yanked_reason",
     "metadata_sha256",
 )  # fmt: skip
 _LISTED = [c for c in upstream_files.c if c.name != "core_metadata"]
@@ -91,12 +92,13 @@ class SqlUpstreamRepository(SqlRepository, UpstreamRepository):
             listed = (
                 select(*_LISTED)
                 .where(upstream_files.c.page_id == row.id)
-                .order_by(upstream_files.c.position)
+                .order_by(upstream_files.c.id)
             )
             files = tuple(_cached_file(f) for f in self._execute(listed))
         return CachedPage(
             id=row.id, project_id=row.project_id, name=row.name, checked_at=row.checked_at,
             missing=row.missing, etag=row.etag, last_modified=row.last_modified, files=files,
+            serial=row.serial,
         )  # fmt: skip
 
     def page_names(self, project_id: int) -> list[str]:
@@ -113,12 +115,17 @@ class SqlUpstreamRepository(SqlRepository, UpstreamRepository):
         self._execute(
             update(upstream_pages)
             .where(upstream_pages.c.id == page_id)
-            .values(etag=page.etag, last_modified=page.last_modified)
+            .values(
+                etag=page.etag,
+                last_modified=page.last_modified,
+                serial=upstream_pages.c.serial + 1,  # a 200: re-render whatever changed
+            )
         )
         query = select(*_LISTED).where(upstream_files.c.page_id == page_id)
         stored = {row.filename: row for row in self._execute(query)}
         released: Counter[str] = Counter()
         seen: set[str] = set()
+        new_rows = []
         for position, file in enumerate(page.files):
             if file.filename in seen:
                 continue  # a page listing a filename twice: the first one counts
@@ -131,9 +138,11 @@ class SqlUpstreamRepository(SqlRepository, UpstreamRepository):
                 continue
             if old is not None:  # the upstream replaced the bytes: forget the old ones
                 released.update(self._delete_files([old]))
-            row = values | {"page_id": page_id, "filename": file.filename, "sha256": file.sha256}
-            self._execute(self._insert(upstream_files).values(row))
+            new_rows.append(values | {"page_id": page_id, "filename": file.filename,
+                                      "sha256": file.sha256, "core_metadata": None})  # fmt: skip
         released.update(self._delete_files(list(stored.values())))
+        if new_rows:  # one statement (executemany): a page may list thousands of files
+            self._execute(upstream_files.insert(), new_rows)
         return dict(released)
 
     def _update_file(self, old: Any, values: dict[str, Any]) -> None:
@@ -148,7 +157,10 @@ class SqlUpstreamRepository(SqlRepository, UpstreamRepository):
         return Counter(row.artifact_id for row in rows if row.artifact_id)
 
     def _page_row(self, project_id: int, name: str, at: datetime, *, missing: bool) -> int:
-        values = {"project_id": project_id, "name": name, "checked_at": at, "missing": missing}
+        values = {
+            "project_id": project_id, "name": name, "checked_at": at, "missing": missing,
+            "serial": 0,
+        }  # fmt: skip
         self._execute(self._insert(upstream_pages).values(values).on_conflict_do_nothing())
         where = (upstream_pages.c.project_id == project_id) & (upstream_pages.c.name == name)
         statement = (
@@ -160,7 +172,10 @@ class SqlUpstreamRepository(SqlRepository, UpstreamRepository):
         return self._execute(statement).scalar_one()
 
     def mark_checked(self, project_id: int, name: str, at: datetime, *, missing: bool) -> None:
-        self._page_row(project_id, name, at, missing=missing)
+        page_id = self._page_row(project_id, name, at, missing=missing)
+        if missing:
+            statement = update(upstream_pages).where(upstream_pages.c.id == page_id)
+            self._execute(statement.values(serial=upstream_pages.c.serial + 1))
 
     def expire(self, project_id: int, name: str) -> bool:
         where = (upstream_pages.c.project_id == project_id) & (upstream_pages.c.name == name)

@@ -68,8 +68,9 @@ class FakeUpstreamRepository(UpstreamRepository):
             artifact = previous.artifact_id if same else None
             files.append(CachedFile(self._id(), page_id, file, artifact))
         self._pages[(project_id, page.name)] = CachedPage(
-            page_id, project_id, page.name, at, False, page.etag, page.last_modified, tuple(files)
-        )
+            page_id, project_id, page.name, at, False, page.etag, page.last_modified,
+            tuple(files), serial=(old.serial if old else 0) + 1,
+        )  # fmt: skip
         return dict(Counter(f.artifact_id for f in kept.values() if f.artifact_id))
 
     def mark_checked(self, project_id: int, name: str, at: datetime, *, missing: bool) -> None:
@@ -77,7 +78,10 @@ class FakeUpstreamRepository(UpstreamRepository):
         if old is None:
             self._pages[(project_id, name)] = CachedPage(self._id(), project_id, name, at, missing)
         else:
-            self._pages[(project_id, name)] = replace(old, checked_at=at, missing=missing)
+            serial = old.serial + 1 if missing else old.serial
+            self._pages[(project_id, name)] = replace(
+                old, checked_at=at, missing=missing, serial=serial
+            )
 
     def expire(self, project_id: int, name: str) -> bool:
         old = self._pages.get((project_id, name))

@@ -3,6 +3,8 @@ and what is served when it fails."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from domain.errors import NotFound, UpstreamTimeout, UpstreamUnavailable
@@ -128,3 +130,23 @@ def test_a_cold_miss_while_the_upstream_is_down_raises(world: World, client) -> 
     client.failure = UpstreamTimeout("slow")
     with pytest.raises(UpstreamTimeout):
         _versions(world, context)
+
+
+def test_the_page_key_changes_with_the_upstream_content_and_the_cooldown_minute(
+    world: World, client
+) -> None:
+    world.project("pypi")
+    context = _context(world, client)
+    client.pages["demo"] = _page("demo", "1.0")
+    plan = plan_for_name(world.uow(), context, None, "pypi", "demo")
+    first = merged_page(context, plan, None, have=lambda key: True)
+    assert first.page is None  # the caller holds it: no files read
+    assert merged_page(context, plan, None, have=lambda key: True).key == first.key
+    client.pages["demo"] = _page("demo", "1.0", "2.0")
+    world.clock.advance(seconds=600)
+    changed = merged_page(context, plan, None)
+    assert changed.key != first.key and changed.page.versions == ("1.0", "2.0")
+    cooling = replace(plan, settings=replace(plan.settings, cooldown=10))
+    before = merged_page(context, cooling, None, have=lambda key: True).key
+    world.clock.advance(seconds=60)
+    assert merged_page(context, cooling, None, have=lambda key: True).key != before

@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("missing", sa.Boolean(), nullable=False),
         sa.Column("etag", sa.Text(), nullable=True),
         sa.Column("last_modified", sa.Text(), nullable=True),
+        sa.Column("serial", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_upstream_pages"),
         _project_fk("upstream_pages"),
         sa.UniqueConstraint("project_id", "name", name="uq_upstream_pages_project_id_name"),

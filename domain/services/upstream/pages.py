@@ -9,8 +9,11 @@ other name it is remembered for the negative-cache time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+
+from packaging.version import InvalidVersion, Version
 
 from domain.access import Principal
 from domain.distributions import parse_distribution_filename
@@ -29,47 +32,84 @@ from domain.upstream import (
     visible_files,
 )
 
+COOLDOWN_STEP = 60  # seconds: with a cooldown, a page is re-rendered at most this often
+
+
+@dataclass(frozen=True)
+class MergedPageKey:
+    """What a merged page's content depends on: the cached upstream page's serial, the
+    local package's, and (with a cooldown) the minute, since files come out of the
+    cooldown as time passes. A rendering is reused while the key holds: a file leaving
+    the cooldown may show up to a minute late, never early."""
+
+    project_id: int
+    name: str
+    page_serial: int
+    local_serial: int
+    cooldown_step: int
+
 
 @dataclass(frozen=True)
 class MergedPage:
-    page: ProjectPage
+    key: MergedPageKey
+    page: ProjectPage | None  # None where ``have(key)`` said the caller holds it
     outcome: str  # "hit", "miss" (fetched), "revalidated" (304) or "stale"
     stale_since: datetime | None = None  # the last time the upstream answered, when stale
 
 
 def merged_page(
-    context: UpstreamContext, plan: UpstreamPlan, actor: Principal | None
+    context: UpstreamContext,
+    plan: UpstreamPlan,
+    actor: Principal | None,
+    have: Callable[[MergedPageKey], bool] | None = None,
 ) -> MergedPage:
     """The page of ``plan.name``: local files first (where the name was opted in to
-    merging), then the upstream files the cooldown lets through."""
+    merging), then the upstream files the cooldown lets through; only its key where
+    ``have(key)`` says the caller holds that rendering (its files are then never read)."""
     try:
         cached, outcome = current_page(context, plan)
     except UpstreamUnavailable:
         if not plan.local_exists:
             raise
         cached, outcome = None, "stale"  # the local files of a merged name still install
-    local = _local_files(context, plan, actor)
-    now = context.clock.now()
-    shown = visible_files(cached.files, now, plan.settings.cooldown) if cached else []
-    if not local and (cached is None or cached.missing):
+    if not plan.local_exists and (cached is None or cached.missing):
         raise NotFound(f"No Python package '{plan.name}' here or upstream.")
-    files = merge_files(local, [_index_file(f) for f in shown])
+    now = context.clock.now()
+    cooldown = plan.settings.cooldown
+    step = int(now.timestamp() // COOLDOWN_STEP) if cooldown > 0 else 0
+    serial = cached.serial if cached and not cached.missing else -1
+    key = MergedPageKey(plan.project.id, plan.name, serial, plan.local_serial, step)
+    stale_since = cached.checked_at if cached and outcome == "stale" else None
+    if have is not None and have(key):
+        return MergedPage(key, None, outcome, stale_since)
+    upstream = [_index_file(f) for f in visible_files(_upstream_files(context, plan, cached),
+                                                      now, cooldown)]  # fmt: skip
+    files = merge_files(_local_files(context, plan, actor), sorted(upstream, key=_release_order))
     page = ProjectPage(
         name=plan.name,
         files=tuple(files),
         versions=tuple(dict.fromkeys(f.version for f in files if f.version)),
         package_id=0,
-        serial=0,
+        serial=serial,
     )
-    stale_since = cached.checked_at if cached and outcome == "stale" else None
-    return MergedPage(page, outcome, stale_since)
+    return MergedPage(key, page, outcome, stale_since)
+
+
+def _upstream_files(
+    context: UpstreamContext, plan: UpstreamPlan, cached: CachedPage | None
+) -> tuple[CachedFile, ...]:
+    if cached is None or cached.missing:
+        return ()
+    with context.uow(read_only=True) as uow:
+        found = upstream_repository(uow).page(plan.project.id, plan.name)
+    return found.files if found is not None else ()
 
 
 def current_page(context: UpstreamContext, plan: UpstreamPlan) -> tuple[CachedPage | None, str]:
     """The cached page, revalidated first when its TTL is over."""
     project_id = plan.project.id
     with context.uow(read_only=True) as uow:
-        cached = upstream_repository(uow).page(project_id, plan.name)
+        cached = upstream_repository(uow).page(project_id, plan.name, with_files=False)
     now = context.clock.now()
     state = (
         freshness(cached.checked_at, now, plan.settings, missing=cached.missing)
@@ -81,13 +121,13 @@ def current_page(context: UpstreamContext, plan: UpstreamPlan) -> tuple[CachedPa
     try:
         outcome = _revalidate(context, plan, cached)
     except UpstreamUnavailable:
-        if cached is not None and cached.files and state is Freshness.EXPIRED:
+        if cached is not None and not cached.missing and state is Freshness.EXPIRED:
             return cached, "stale"
         raise
     if outcome == "stale":
         return cached, "stale"
     with context.uow(read_only=True) as uow:
-        return upstream_repository(uow).page(project_id, plan.name), outcome
+        return upstream_repository(uow).page(project_id, plan.name, with_files=False), outcome
 
 
 def _revalidate(context: UpstreamContext, plan: UpstreamPlan, cached: CachedPage | None) -> str:
@@ -97,7 +137,7 @@ def _revalidate(context: UpstreamContext, plan: UpstreamPlan, cached: CachedPage
         etag=cached.etag if cached and not cached.missing else None,
         last_modified=cached.last_modified if cached and not cached.missing else None,
     )
-    if found is PageFetch.MISSING and cached is not None and cached.files:
+    if found is PageFetch.MISSING and cached is not None and not cached.missing:
         return "stale"  # a 404 after a 200: keep serving what was cached
     with context.uow() as uow:
         now = context.clock.now()
@@ -137,6 +177,14 @@ def _index_file(cached: CachedFile) -> IndexFile:
         yanked_reason=file.yanked_reason,
         metadata_sha256=advertised_metadata(cached),
     )
+
+
+def _release_order(file: IndexFile) -> tuple[object, ...]:
+    """PEP 440 order of the version (unparsable ones first), then filename."""
+    try:
+        return (1, Version(file.version), file.filename)
+    except InvalidVersion:
+        return (0, Version("0"), file.filename)
 
 
 def _version(filename: str) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from domain.access import Principal
-from domain.model import Project
+from domain.model import Package, Project
 from domain.names import normalize_pypi_name
 from domain.ports import BlobStore, Clock, UnitOfWork
 from domain.services.pypi.index import index_project
@@ -54,6 +54,7 @@ class UpstreamPlan:
     settings: UpstreamSettings
     name: str  # PEP 503-normalized
     local_exists: bool
+    local_serial: int = 0  # the local package's serial (page keys change with it)
 
 
 def settings_of(
@@ -82,11 +83,12 @@ def plan_for_name(
         if settings is None:
             return None
         normalized = normalize_pypi_name(name)
-        local_exists = _local_package_exists(uow, owner, normalized)
+        local = _local_package(uow, owner, normalized)
+        local_exists = local is not None
         opted_in = local_exists and normalized in repository.merge_names(owner.id)
         if not upstream_applies(local_exists=local_exists, merge_opted_in=opted_in):
             return None
-        return UpstreamPlan(owner, settings, normalized, local_exists)
+        return UpstreamPlan(owner, settings, normalized, local_exists, local.serial if local else 0)
 
 
 def has_upstream(context: UpstreamContext, actor: Principal | None, project: str) -> bool:
@@ -98,13 +100,13 @@ def has_upstream(context: UpstreamContext, actor: Principal | None, project: str
 
 def hidden_by_local(uow: UnitOfWork, project: Project, name: str) -> bool:
     """Whether a cached upstream name is now hidden by a local package of that name."""
-    if not _local_package_exists(uow, project, name):
+    if _local_package(uow, project, name) is None:
         return False
     return name not in upstream_repository(uow).merge_names(project.id)
 
 
-def _local_package_exists(uow: UnitOfWork, project: Project, name: str) -> bool:
+def _local_package(uow: UnitOfWork, project: Project, name: str) -> Package | None:
     """Any package of the name hides the upstream's (a generic one too: the name is
     taken here, and must not be asked for elsewhere)."""
     found = uow.packages.find(project.name, name)
-    return found is not None and found[1] is not None
+    return found[1] if found is not None else None

@@ -51,8 +51,10 @@ def project_page(project: str | None, name: str) -> Response:
     context = services().upstream
     plan = plan_for_name(request_uow(), context, **where)
     if plan is not None:
-        merged = upstream_pages.merged_page(context, plan, where["actor"])
-        return upstream.merged_project_response(media, merged)
+        actor = where["actor"]
+        return upstream.merged_project_response(
+            media, lambda have: upstream_pages.merged_page(context, plan, actor, have)
+        )
     return project_response(
         media, lambda have: index.project_page(request_uow(), **where, have=have)
     )
