@@ -245,3 +245,27 @@ def test_the_cli_sets_a_projects_upstream_without_ever_printing_the_password(
     refused = mirror.cli("upstream", "set", project, "--url", "ftp://nope")
     assert refused.returncode == 1
     assert refused.stderr.strip() == "Error: The upstream URL must be an http:// or https:// URL."
+
+
+def test_an_export_carries_the_cache_and_its_import_serves_it_with_the_upstream_down(
+    mirror, admin, shared_upstream, tmp_path
+):
+    project = _project(admin, shared_upstream)
+    name = unique("kept")
+    upstream_file = wheel_file(tmp_path, name, "1.0")
+    shared_upstream.add(name, upstream_file)
+    (entry,) = _page(f"{mirror.url}/pypi/{project}", name)["files"]
+    assert httpx.get(_file_url(f"{mirror.url}/pypi/{project}", name, entry), timeout=15).is_success
+    archive = tmp_path / "project.tar"
+    exported = mirror.cli("export", project, "-o", str(archive))
+    assert exported.returncode == 0, exported.stderr
+    copy = f"{project}-copy"
+    imported = mirror.cli("import", str(archive), "--project", copy)
+    assert imported.returncode == 0, imported.stderr
+    shared_upstream.set_mode("refuse")
+    base = f"{mirror.url}/pypi/{copy}"
+    (restored,) = _page(base, name)["files"]
+    assert restored["hashes"] == {"sha256": upstream_file.sha256}
+    assert httpx.get(_file_url(base, name, restored), timeout=15).content == upstream_file.content
+    checked = mirror.cli("fsck", "--json")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
