@@ -20,7 +20,7 @@ from __future__ import annotations
 import abc
 import enum
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
@@ -177,10 +177,6 @@ def advertised_metadata(file: CachedFile) -> str | None:
     return file.file.metadata_sha256
 
 
-def with_credentials_hidden(settings: UpstreamSettings) -> UpstreamSettings:
-    return replace(settings, password=None)
-
-
 # --------------------------------------------------------------------------- ports
 
 
@@ -304,12 +300,6 @@ class UpstreamRepository(abc.ABC):
     @abc.abstractmethod
     def release_claim(self, key: str, owner: str) -> None:
         """Give the claim up (done or failed)."""
-
-
-class UpstreamUnitOfWork(Protocol):
-    """A unit of work that also holds the upstream cache's repository."""
-
-    upstream: UpstreamRepository
 
 
 def upstream_repository(uow: UnitOfWork) -> UpstreamRepository:

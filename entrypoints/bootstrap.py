@@ -129,6 +129,7 @@ def upstream_context(
         connect_timeout=settings.upstream_connect_timeout,
         read_timeout=settings.upstream_read_timeout,
         max_file_size=settings.max_upload_size,  # the store's limit, whoever brings the bytes
+        reader=parts["reader"],  # type: ignore[arg-type]
         pause=time.sleep,
     )
 

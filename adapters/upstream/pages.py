@@ -55,9 +55,9 @@ def _json_file(entry: dict[str, Any], page_url: str) -> UpstreamFile | None:
     yanked = entry.get("yanked", False)
     size = entry.get("size")
     return UpstreamFile(
-        filename=filename,
+        filename=str(filename),
         url=url,
-        sha256=sha256.lower(),
+        sha256=str(sha256).lower(),
         size=size if isinstance(size, int) and size >= 0 else None,
         upload_time=_timestamp(entry.get("upload-time")),
         requires_python=_text(entry.get("requires-python")),

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.access import Principal
-from domain.errors import NotFound, UpstreamTimeout, UpstreamUnavailable
+from domain.errors import InvalidInput, NotFound, UpstreamTimeout, UpstreamUnavailable
 from domain.model import Artifact, Project
 from domain.ports import StagedBlob
 from domain.services.pypi.index import index_project
@@ -251,11 +251,15 @@ def _renew(context: UpstreamContext, key: str, token: str) -> datetime:
 
 def _record(context: UpstreamContext, cached: CachedFile, staged: StagedBlob) -> None:
     """Keep verified bytes: one reference for the file row, then the blob in place."""
+    metadata = _wheel_metadata(context, cached, staged)
     with context.uow() as uow:
         now = context.clock.now()
-        if not upstream_repository(uow).attach_artifact(cached.id, staged.sha256):
+        repository = upstream_repository(uow)
+        if not repository.attach_artifact(cached.id, staged.sha256):
             context.blobs.discard(staged)  # the page dropped the file, or it is attached
             return
+        if metadata is not None and cached.core_metadata is None:
+            repository.attach_metadata(cached.id, metadata)
         sums = staged.checksums
         uow.artifacts.add_reference(
             Artifact(
@@ -265,6 +269,22 @@ def _record(context: UpstreamContext, cached: CachedFile, staged: StagedBlob) ->
         )  # fmt: skip
         context.blobs.promote(staged)
         uow.commit()
+
+
+def _wheel_metadata(
+    context: UpstreamContext, cached: CachedFile, staged: StagedBlob
+) -> bytes | None:
+    """The wheel's METADATA, when it is the document the page advertised: kept with the
+    file, so ``.metadata`` is served even if the upstream goes down before anyone asks."""
+    expected = cached.file.metadata_sha256
+    if context.reader is None or expected is None or not cached.file.filename.endswith(".whl"):
+        return None
+    try:
+        with context.blobs.open_staged(staged) as file:
+            body = context.reader.read_wheel_metadata(file)
+    except InvalidInput:
+        return None
+    return body if hashlib.sha256(body).hexdigest() == expected else None
 
 
 def _content_type(filename: str) -> str:

@@ -14,7 +14,7 @@ from datetime import timedelta
 from domain.access import Principal
 from domain.model import Package, Project
 from domain.names import normalize_pypi_name
-from domain.ports import BlobStore, Clock, UnitOfWork
+from domain.ports import BlobStore, Clock, MetadataReader, UnitOfWork
 from domain.services.pypi.index import index_project
 from domain.upstream import (
     UpstreamClient,
@@ -38,6 +38,7 @@ class UpstreamContext:
     connect_timeout: float = 3.0
     read_timeout: float = 20.0
     max_file_size: int | None = None  # an upstream file larger than this is refused
+    reader: MetadataReader | None = None  # a fetched wheel's METADATA is kept from it
     pause: Callable[[float], None] = lambda seconds: None  # time.sleep in production
 
     @property

@@ -269,3 +269,17 @@ def test_an_export_carries_the_cache_and_its_import_serves_it_with_the_upstream_
     assert httpx.get(_file_url(base, name, restored), timeout=15).content == upstream_file.content
     checked = mirror.cli("fsck", "--json")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_fetched_wheels_metadata_is_kept_for_when_the_upstream_is_down(
+    mirror, shared_upstream, tmp_path
+):
+    name = unique("meta")
+    shared_upstream.add(name, wheel_file(tmp_path, name, "1.0"))
+    (entry,) = _page(mirror.url, name)["files"]
+    assert httpx.get(_file_url(mirror.url, name, entry), timeout=15).status_code == 200
+    shared_upstream.set_mode("refuse")
+    metadata = httpx.get(f"{_file_url(mirror.url, name, entry)}.metadata", timeout=15)
+    assert metadata.status_code == 200
+    assert hashlib.sha256(metadata.content).hexdigest() == entry["core-metadata"]["sha256"]
+    assert not shared_upstream.requested(f"{entry['filename']}.metadata")  # from the wheel
