@@ -150,3 +150,14 @@ def test_the_page_key_changes_with_the_upstream_content_and_the_cooldown_minute(
     before = merged_page(context, cooling, None, have=lambda key: True).key
     world.clock.advance(seconds=60)
     assert merged_page(context, cooling, None, have=lambda key: True).key != before
+
+
+def test_a_project_without_an_upstream_is_remembered_for_a_second(world: World, client) -> None:
+    world.project("other")
+    context = _context(world, client)
+    assert plan_for_name(world.uow(), context, None, "other", "demo") is None
+    with world.uow() as uow:
+        uow.upstream.set_settings(uow.projects.get("other").id, UpstreamSettings(url=URL))
+    assert plan_for_name(world.uow(), context, None, "other", "demo") is None  # remembered
+    world.clock.advance(seconds=1)
+    assert plan_for_name(world.uow(), context, None, "other", "demo") is not None

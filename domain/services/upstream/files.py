@@ -102,6 +102,8 @@ def upstream_metadata(
 def _find(
     context: UpstreamContext, actor: Principal | None, project: str, sha256: str, filename: str
 ) -> _Found:
+    if context.absent.holds(project, context.clock.now()):
+        raise NotFound(f"File '{filename}' not found.")
     with context.uow(read_only=True) as uow:
         owner = index_project(uow, actor, project)
         repository = upstream_repository(uow)

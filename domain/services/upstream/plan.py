@@ -8,8 +8,8 @@ here ever leads to a request leaving the machine.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from domain.access import Principal
 from domain.model import Package, Project
@@ -23,6 +23,27 @@ from domain.upstream import (
     upstream_applies,
     upstream_repository,
 )
+
+
+class AbsentUpstreams:
+    """Which projects had no upstream a moment ago, remembered per process for
+    ``seconds``: the index of a project without one (every project, by default) then pays
+    nothing for the cache, instead of a unit of work and two queries per request. Only the
+    absence is remembered: an upstream turned off applies at once, one turned on within
+    ``seconds`` on every worker and instance."""
+
+    def __init__(self, seconds: float = 1.0) -> None:
+        self._seconds = timedelta(seconds=seconds)
+        self._until: dict[str, datetime] = {}
+
+    def holds(self, project: str, now: datetime) -> bool:
+        until = self._until.get(project)
+        return until is not None and now < until
+
+    def remember(self, project: str, now: datetime) -> None:
+        if len(self._until) > 10_000:  # names come from URLs: stay bounded
+            self._until.clear()
+        self._until[project] = now + self._seconds  # one dict store: atomic under the GIL
 
 
 @dataclass(frozen=True)
@@ -40,6 +61,7 @@ class UpstreamContext:
     max_file_size: int | None = None  # an upstream file larger than this is refused
     reader: MetadataReader | None = None  # a fetched wheel's METADATA is kept from it
     pause: Callable[[float], None] = lambda seconds: None  # time.sleep in production
+    absent: AbsentUpstreams = field(default_factory=AbsentUpstreams)
 
     @property
     def claim_lifetime(self) -> timedelta:
@@ -77,11 +99,14 @@ def plan_for_name(
     """The plan for one project page, or None where only local files may be shown: no
     upstream, or a local name that was not opted in to merging. Raises 401/404 as the
     index does for a project the caller may not read."""
+    if context.absent.holds(project, context.clock.now()):
+        return None  # the local index's own lookup checks access
     with uow:
         owner = index_project(uow, actor, project)
         repository = upstream_repository(uow)
         settings = settings_of(repository, context, owner)
         if settings is None:
+            context.absent.remember(project, context.clock.now())
             return None
         normalized = normalize_pypi_name(name)
         local = _local_package(uow, owner, normalized)
@@ -94,9 +119,14 @@ def plan_for_name(
 
 def has_upstream(context: UpstreamContext, actor: Principal | None, project: str) -> bool:
     """Whether the project's index has an upstream (401/404 as the index, if unreadable)."""
+    if context.absent.holds(project, context.clock.now()):
+        return False
     with context.uow(read_only=True) as uow:
         owner = index_project(uow, actor, project)
-        return settings_of(upstream_repository(uow), context, owner) is not None
+        found = settings_of(upstream_repository(uow), context, owner) is not None
+    if not found:
+        context.absent.remember(project, context.clock.now())
+    return found
 
 
 def hidden_by_local(uow: UnitOfWork, project: Project, name: str) -> bool:
