@@ -161,3 +161,9 @@ def test_a_project_without_an_upstream_is_remembered_for_a_second(world: World, 
     assert plan_for_name(world.uow(), context, None, "other", "demo") is None  # remembered
     world.clock.advance(seconds=1)
     assert plan_for_name(world.uow(), context, None, "other", "demo") is not None
+
+
+@pytest.mark.parametrize("name", ["-lead", "trail-", "sp ace", "a" * 201, "..", "x?y"])
+def test_only_valid_project_names_are_ever_asked_for(world: World, client, name) -> None:
+    world.project("pypi")
+    assert plan_for_name(world.uow(), _context(world, client), None, "pypi", name) is None

@@ -7,6 +7,7 @@ here ever leads to a request leaving the machine.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +24,9 @@ from domain.upstream import (
     upstream_applies,
     upstream_repository,
 )
+
+# A PEP 508 project name, normalized (PEP 503): what an upstream may be asked for.
+_PROJECT_NAME = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,198}[a-z0-9])?")
 
 
 class AbsentUpstreams:
@@ -109,6 +113,8 @@ def plan_for_name(
             context.absent.remember(project, context.clock.now())
             return None
         normalized = normalize_pypi_name(name)
+        if not _PROJECT_NAME.fullmatch(normalized):
+            return None  # not a name any index could hold: never sent anywhere
         local = _local_package(uow, owner, normalized)
         local_exists = local is not None
         opted_in = local_exists and normalized in repository.merge_names(owner.id)
