@@ -140,3 +140,19 @@ def test_the_first_local_upload_hides_cached_upstream_files_at_once(
     page = httpx.get(f"{mirror.url}/simple/{name}/", headers=_JSON, timeout=15).json()
     assert [f["filename"] for f in page["files"]] == [local.name]
     assert httpx.get(cached_url, timeout=15).status_code == 404
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_an_upstream_that_speaks_only_pep_503_html_works_too(
+    mirror, shared_upstream, env, tmp_path, installer
+):
+    shared_upstream.json = False
+    try:
+        app, lib = _publish_pair(shared_upstream, tmp_path)
+        python = clients.new_venv(tmp_path / "venv")
+        install = clients.pip_install if installer == "pip" else clients.uv_pip_install
+        done = install(env, python, f"{mirror.url}/simple/", app)
+    finally:
+        shared_upstream.json = True
+    assert done.returncode == 0, done.stderr
+    assert clients.imported_version(python, module_name(lib)) == "1.0"
