@@ -99,8 +99,16 @@ def refresh(project: str, name: str) -> None:
 
 @upstream.command("purge")
 @click.argument("project")
-@click.argument("name")
-def purge(project: str, name: str) -> None:
-    """Forget NAME's cached page and files (their blobs go at the next gc)."""
+@click.argument("name", required=False)
+@click.option("--all", "everything", is_flag=True, help="every cached page of PROJECT")
+def purge(project: str, name: str | None, everything: bool) -> None:
+    """Forget NAME's cached page and files, or with --all every cached page of PROJECT
+    (their blobs go at the next gc)."""
+    if everything == (name is not None):
+        raise click.UsageError("Name one page, or pass --all (not both).")
+    if everything:
+        released = _run(manage.purge_all, project)
+        click.echo(f"purged the upstream cache of {project}: {released} stored file(s) released")
+        return
     released = _run(manage.purge, project, name)
     click.echo(f"purged {name}: {released} stored file(s) released")

@@ -3,7 +3,7 @@
 GET shows the settings in effect (never the password), PUT changes them (fields left out
 keep their value), DELETE forgets the project's own settings; ``merge/<name>`` opts a
 local name in to merging upstream files; ``pages/<name>/refresh`` asks the upstream now;
-DELETE ``pages/<name>`` purges a cached page and its files.
+DELETE ``pages/<name>`` purges a cached page and its files, DELETE ``pages`` all of them.
 """
 
 from __future__ import annotations
@@ -70,6 +70,12 @@ def unmerge(project: str, name: str) -> Response:
 def refresh(project: str, name: str) -> Response:
     outcome = manage.refresh(services().upstream, current_principal(), project, name)
     return jsonify(outcome=outcome)
+
+
+@bp.delete("/pages")
+def purge_all(project: str) -> Response:
+    released = manage.purge_all(services().upstream, current_principal(), project)
+    return jsonify(purged=True, files_released=released)
 
 
 @bp.delete("/pages/<name>")

@@ -128,6 +128,23 @@ def purge(context: UpstreamContext, actor: Principal | None, project: str, name:
     return sum(released.values())
 
 
+def purge_all(context: UpstreamContext, actor: Principal | None, project: str) -> int:
+    """Forget every cached page of the project and their files; the number of stored
+    files released."""
+    with context.uow() as uow:
+        owner = require_role(uow, actor, project, Role.ADMIN)
+        repository = upstream_repository(uow)
+        released: dict[str, int] = {}
+        for name in repository.page_names(owner.id):
+            for artifact_id, count in repository.purge(owner.id, name).items():
+                released[artifact_id] = released.get(artifact_id, 0) + count
+        now = context.clock.now()
+        for artifact_id, count in released.items():
+            uow.artifacts.release(artifact_id, count, now)
+        uow.commit()
+    return sum(released.values())
+
+
 def _defaults(context: UpstreamContext) -> UpstreamSettings:
     env = context.default_settings
     return UpstreamSettings(

@@ -180,6 +180,10 @@ def test_refresh_and_purge_and_fsck_counts_cached_files(mirror, admin, shared_up
     assert purged.json() == {"purged": True, "files_released": 1}
     assert admin.delete(f"/api/v1/projects/{project}/upstream/pages/{name}").status_code == 404
     assert "cached pages:   0" in mirror.cli("upstream", "show", project).stdout
+    _page(base, name)
+    everything = mirror.cli("upstream", "purge", project, "--all")
+    assert everything.returncode == 0, everything.stderr
+    assert "cached pages:   0" in mirror.cli("upstream", "show", project).stdout
 
 
 def test_an_upstream_not_found_is_remembered_for_the_negative_ttl(
