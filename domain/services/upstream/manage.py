@@ -73,6 +73,7 @@ def configure(
         _check(updated)
         repository.set_settings(owner.id, updated)
         uow.commit()
+    context.absent.forget(owner.name)
     return show(context, actor, project)
 
 
@@ -83,6 +84,7 @@ def reset(context: UpstreamContext, actor: Principal | None, project: str) -> Up
         owner = require_role(uow, actor, project, Role.ADMIN)
         upstream_repository(uow).set_settings(owner.id, None)
         uow.commit()
+    context.absent.forget(owner.name)
     return show(context, actor, project)
 
 

@@ -49,6 +49,10 @@ class AbsentUpstreams:
             self._until.clear()
         self._until[project] = now + self._seconds  # one dict store: atomic under the GIL
 
+    def forget(self, project: str) -> None:
+        """This worker changed the project's settings: no need to wait out the second."""
+        self._until.pop(project, None)
+
 
 @dataclass(frozen=True)
 class UpstreamContext:
