@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 GIB = 1024**3
@@ -49,7 +49,7 @@ class Settings:
     # The default project's upstream index (docs/pypi.md); empty: nothing is sent out.
     upstream_url: str = ""
     upstream_username: str = ""
-    upstream_password: str = ""
+    upstream_password: str = field(default="", repr=False)  # never printed
     upstream_ttl: float = 600.0  # seconds a cached upstream page is fresh
     upstream_cooldown: float = 0.0  # upstream files younger than this are not offered
     upstream_stale_max_age: float = 7 * 86400.0  # longest a stale page is served
