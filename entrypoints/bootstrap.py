@@ -128,6 +128,7 @@ def upstream_context(
         ),
         connect_timeout=settings.upstream_connect_timeout,
         read_timeout=settings.upstream_read_timeout,
+        revalidate_wait=settings.upstream_revalidate_wait,
         max_file_size=settings.max_upload_size,  # the store's limit, whoever brings the bytes
         reader=parts["reader"],  # type: ignore[arg-type]
         pause=time.sleep,

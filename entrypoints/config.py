@@ -56,6 +56,7 @@ class Settings:
     upstream_negative_ttl: float = 60.0  # how long an upstream "not found" is remembered
     upstream_connect_timeout: float = 3.0
     upstream_read_timeout: float = 20.0
+    upstream_revalidate_wait: float = 5.0  # a request with a stale copy waits this long
 
     @property
     def resolved_database_url(self) -> str:
@@ -137,6 +138,8 @@ def _validate_upstream(settings: Settings) -> None:
     for name in ("ttl", "cooldown", "stale_max_age", "negative_ttl"):
         if getattr(settings, f"upstream_{name}") < 0:
             raise ValueError(f"ORCHARD_UPSTREAM_{name.upper()} must not be negative.")
+    if settings.upstream_revalidate_wait < 0:
+        raise ValueError("ORCHARD_UPSTREAM_REVALIDATE_WAIT must not be negative.")
     for name in ("connect_timeout", "read_timeout"):
         if getattr(settings, f"upstream_{name}") <= 0:
             raise ValueError(f"ORCHARD_UPSTREAM_{name.upper()} must be positive.")

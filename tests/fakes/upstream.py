@@ -3,6 +3,7 @@ repository and the httpx client are tested live)."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -151,9 +152,12 @@ class FakeUpstreamClient(UpstreamClient):
         self.pages: dict[str, UpstreamPage | PageFetch] = {}
         self.failure: Exception | None = None
         self.asked: list[str] = []
+        self.gate: threading.Event | None = None  # when set: answers wait for it (a hang)
 
     def fetch_page(self, settings, name, *, etag=None, last_modified=None):
         self.asked.append(name)
+        if self.gate is not None:
+            self.gate.wait(10)
         if self.failure is not None:
             raise self.failure
         return self.pages.get(name, PageFetch.MISSING)

@@ -3,6 +3,8 @@ and what is served when it fails."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 
 import pytest
@@ -167,3 +169,24 @@ def test_a_project_without_an_upstream_is_remembered_for_a_second(world: World, 
 def test_only_valid_project_names_are_ever_asked_for(world: World, client, name) -> None:
     world.project("pypi")
     assert plan_for_name(world.uow(), _context(world, client), None, "pypi", name) is None
+
+
+def test_a_hanging_upstream_is_waited_for_briefly_then_the_copy_served_and_refreshed_later(
+    world: World, client
+) -> None:
+    world.project("pypi")
+    context = replace(_context(world, client), revalidate_wait=0.05)
+    client.pages["demo"] = _page("demo", "1.0")
+    _versions(world, context)
+    client.pages["demo"] = _page("demo", "1.0", "2.0")
+    client.gate = threading.Event()  # the upstream hangs
+    world.clock.advance(seconds=601)
+    assert _versions(world, context) == (("1.0",), "stale")
+    assert _versions(world, context) == (("1.0",), "stale")
+    assert client.asked.count("demo") == 2  # the second request joined the first's
+    client.gate.set()
+    for _ in range(500):  # the revalidation ends in its thread
+        if _versions(world, context)[1] == "hit":
+            break
+        time.sleep(0.01)
+    assert _versions(world, context) == (("1.0", "2.0"), "hit")

@@ -20,6 +20,7 @@ from domain.distributions import parse_distribution_filename
 from domain.errors import InvalidInput, NotFound, UpstreamUnavailable
 from domain.services.pypi.index import IndexFile, ProjectPage, RootPage, project_page, root_page
 from domain.services.upstream.plan import UpstreamContext, UpstreamPlan
+from domain.services.upstream.refresh import RevalidationPending
 from domain.upstream import (
     CachedFile,
     CachedPage,
@@ -118,10 +119,16 @@ def current_page(context: UpstreamContext, plan: UpstreamPlan) -> tuple[CachedPa
     )
     if cached is not None and state is Freshness.FRESH:
         return cached, "hit"
+    servable = cached is not None and not cached.missing and state is Freshness.EXPIRED
     try:
-        outcome = _revalidate(context, plan, cached)
-    except UpstreamUnavailable:
-        if cached is not None and not cached.missing and state is Freshness.EXPIRED:
+        if servable:  # wait only so long: the copy can be served meanwhile
+            key = (project_id, plan.name)
+            work = lambda: _revalidate(context, plan, cached)  # noqa: E731
+            outcome = context.revalidations.run(key, work, context.revalidate_wait)
+        else:
+            outcome = _revalidate(context, plan, cached)
+    except (UpstreamUnavailable, RevalidationPending):
+        if servable:
             return cached, "stale"
         raise
     if outcome == "stale":

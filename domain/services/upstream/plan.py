@@ -17,6 +17,7 @@ from domain.model import Package, Project
 from domain.names import normalize_pypi_name
 from domain.ports import BlobStore, Clock, MetadataReader, UnitOfWork
 from domain.services.pypi.index import index_project
+from domain.services.upstream.refresh import Revalidations
 from domain.upstream import (
     UpstreamClient,
     UpstreamRepository,
@@ -70,6 +71,8 @@ class UpstreamContext:
     reader: MetadataReader | None = None  # a fetched wheel's METADATA is kept from it
     pause: Callable[[float], None] = lambda seconds: None  # time.sleep in production
     absent: AbsentUpstreams = field(default_factory=AbsentUpstreams)
+    revalidate_wait: float = 5.0  # seconds a request with a stale copy waits for upstream
+    revalidations: Revalidations = field(default_factory=Revalidations)
 
     @property
     def claim_lifetime(self) -> timedelta:
