@@ -19,6 +19,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -250,4 +251,72 @@ memberships = Table(
     Column("role", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=True),
     UniqueConstraint("project_id", "user_id"),
+)
+
+# ----------------------------------------------------------------- upstream cache (0005)
+
+upstream_settings = Table(
+    "upstream_settings",
+    metadata,
+    _fk("project_id", "projects.id", primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("ttl", Float, nullable=False),
+    Column("cooldown", Float, nullable=False),
+    Column("stale_max_age", Float, nullable=False),
+    Column("negative_ttl", Float, nullable=False),
+    Column("username", String(255), nullable=True),
+    Column("password", Text, nullable=True),  # sent to the upstream, so not hashable
+)
+
+upstream_merge_names = Table(
+    "upstream_merge_names",
+    metadata,
+    _fk("project_id", "projects.id", primary_key=True),
+    Column("name", String(255), primary_key=True),
+)
+
+upstream_pages = Table(
+    "upstream_pages",
+    metadata,
+    _id(),
+    _fk("project_id", "projects.id", nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("checked_at", UTCDateTime, nullable=False),
+    Column("missing", Boolean, nullable=False, default=False),
+    Column("etag", Text, nullable=True),
+    Column("last_modified", Text, nullable=True),
+    Column("serial", Integer, nullable=False, default=0),
+    UniqueConstraint("project_id", "name"),
+)
+
+# artifact_id has no foreign key, like distributions: set once the verified bytes are
+# stored, each such row holds one reference on the artifact.
+upstream_files = Table(
+    "upstream_files",
+    metadata,
+    _id(),
+    _fk("page_id", "upstream_pages.id", nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("size", BigInteger, nullable=True),
+    Column("upload_time", UTCDateTime, nullable=True),
+    Column("requires_python", String(255), nullable=True),
+    Column("yanked", Boolean, nullable=False, default=False),
+    Column("yanked_reason", Text, nullable=True),
+    Column("metadata_sha256", String(64), nullable=True),
+    Column("core_metadata", LargeBinary, nullable=True),
+    Column("artifact_id", String(64), nullable=True, index=True),
+    UniqueConstraint("page_id", "filename"),
+)
+
+# A claim on fetching one upstream file, so that concurrent first requests on any
+# worker or instance fetch it once; renewed while the fetch progresses.
+upstream_fetches = Table(
+    "upstream_fetches",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("owner", String(64), nullable=False),
+    Column("claimed_at", UTCDateTime, nullable=False),
 )

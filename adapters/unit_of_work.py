@@ -28,6 +28,7 @@ from adapters.sql.distributions import SqlDistributionRepository
 from adapters.sql.login_failures import SqlLoginFailureRepository
 from adapters.sql.projects import SqlPackageRepository, SqlProjectRepository
 from adapters.sql.references import SqlTagRepository, SqlVersionRepository
+from adapters.sql.upstream import SqlUpstreamRepository
 from domain.errors import BackendUnavailable
 from domain.ports import UnitOfWork
 
@@ -96,6 +97,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.members = SqlMembershipRepository(connection)
         self.sessions = SqlSessionRepository(connection)
         self.login_failures = SqlLoginFailureRepository(connection)
+        self.upstream = SqlUpstreamRepository(connection)
 
     def __exit__(self, *exc_info: object) -> None:
         connection, self._connection = self._connection, None

@@ -122,6 +122,11 @@ def main(argv: list[str] | None = None) -> None:
                 scenarios_pypi.run_all(
                     rec, orchards[EMBEDDED], nginx, static_root, work, args, orchards.get(S3)
                 )
+            if nginx is not None:  # the upstream is a static index nginx serves
+                from benchmarks import scenarios_upstream
+
+                with _section(rec, "upstream cache"):
+                    scenarios_upstream.run_all(rec, work, args.rounds)
     targets.evaluate(rec)
     rec.data["duration_s"] = round(time.monotonic() - started)
     print(report.write(rec.data, ROOT))

@@ -160,10 +160,13 @@ class Devpi(Server):
         client = [str(bin_dir / "devpi"), "--clientdir", str(self.workdir / "client")]
         run([*client, "use", self.base])
         run([*client, "login", "root", "--password", ADMIN_PASSWORD])
-        run([*client, "index", "-c", "root/bench", "bases=", "volatile=True"])
-        self.index_path = "/root/bench/"
+        self.create_index(client)
         self.auth = ("root", ADMIN_PASSWORD)
         self.version = peers.version("devpi")
+
+    def create_index(self, client: list[str]) -> None:
+        run([*client, "index", "-c", "root/bench", "bases=", "volatile=True"])
+        self.index_path = "/root/bench/"
 
     @property
     def simple_url(self) -> str:

@@ -90,3 +90,11 @@ class BlobNotFound(NotFound):
 
 class IncompleteContent(InvalidInput):
     """The client sent fewer bytes than it announced, or disconnected mid-upload."""
+
+
+class UpstreamUnavailable(DomainError):
+    """An upstream index refused, failed (5xx) or sent something unusable (HTTP 502)."""
+
+
+class UpstreamTimeout(UpstreamUnavailable):
+    """An upstream index did not answer within the timeouts (HTTP 504)."""

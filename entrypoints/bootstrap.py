@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domain.ports import BlobStore, Clock, MetadataReader, PasswordHasher, UnitOfWork
+from domain.services.upstream.plan import UpstreamContext
+from domain.upstream import UpstreamClient, UpstreamSettings
 from entrypoints.config import Settings
 
 
@@ -26,6 +28,7 @@ class Services:
     reader: MetadataReader
     hasher: PasswordHasher
     pepper: bytes  # keys the API-key hash and signs session cookies
+    upstream: UpstreamContext  # the pull-through cache of upstream indexes
 
 
 def _filesystem_store(settings: Settings) -> BlobStore:
@@ -75,6 +78,7 @@ def bootstrap(
     reader: MetadataReader | None = None,
     hasher: PasswordHasher | None = None,
     pepper: bytes | None = None,
+    upstream_client: UpstreamClient | None = None,
 ) -> Services:
     """Wire the adapters the settings name; each argument given replaces one of them
     (tests pass fakes). Named parameters rather than ``**overrides``: a misspelt fake is
@@ -83,16 +87,70 @@ def bootstrap(
     from adapters.package_metadata import ArchiveMetadataReader
     from adapters.passwords import Argon2PasswordHasher, RememberingPasswordHasher
 
+    uow = uow if uow is not None else _sql_uow_factory(settings)
+    blobs = blobs if blobs is not None else BLOB_STORES[settings.blob_store](settings)
+    clock = clock if clock is not None else SystemClock()
+    reader = reader if reader is not None else ArchiveMetadataReader()
+    if hasher is None:
+        hasher = RememberingPasswordHasher(Argon2PasswordHasher(), settings.password_cache_seconds)
+    client = upstream_client if upstream_client is not None else _upstream_client(settings)
     return Services(
         settings=settings,
-        uow=uow if uow is not None else _sql_uow_factory(settings),
-        blobs=blobs if blobs is not None else BLOB_STORES[settings.blob_store](settings),
-        clock=clock if clock is not None else SystemClock(),
-        reader=reader if reader is not None else ArchiveMetadataReader(),
-        hasher=hasher
-        if hasher is not None
-        else RememberingPasswordHasher(Argon2PasswordHasher(), settings.password_cache_seconds),
+        uow=uow,
+        blobs=blobs,
+        clock=clock,
+        reader=reader,
+        hasher=hasher,
         pepper=pepper or secret_key(settings),
+        upstream=upstream_context(settings, uow, blobs, clock, reader, client),
+    )
+
+
+def _upstream_client(settings: Settings) -> UpstreamClient:
+    """Built always (it opens no connection until asked): any project may name an
+    upstream through the API, whatever the environment says."""
+    from adapters.upstream.client import HttpUpstreamClient
+    from entrypoints.http.upstream_metrics import configure_upstream_log, record_upstream_call
+
+    configure_upstream_log(settings.log_level)
+    return HttpUpstreamClient(
+        connect_timeout=settings.upstream_connect_timeout,
+        read_timeout=settings.upstream_read_timeout,
+        observe=record_upstream_call,
+    )
+
+
+def upstream_context(
+    settings: Settings,
+    uow: Callable[..., UnitOfWork],
+    blobs: BlobStore,
+    clock: Clock,
+    reader: MetadataReader,
+    client: UpstreamClient,
+) -> UpstreamContext:
+    import time
+
+    return UpstreamContext(
+        uow=uow,
+        blobs=blobs,
+        clock=clock,
+        client=client,
+        default_project=settings.default_index,
+        default_settings=UpstreamSettings(
+            url=settings.upstream_url,
+            ttl=settings.upstream_ttl,
+            cooldown=settings.upstream_cooldown,
+            stale_max_age=settings.upstream_stale_max_age,
+            negative_ttl=settings.upstream_negative_ttl,
+            username=settings.upstream_username or None,
+            password=settings.upstream_password or None,
+        ),
+        connect_timeout=settings.upstream_connect_timeout,
+        read_timeout=settings.upstream_read_timeout,
+        revalidate_wait=settings.upstream_revalidate_wait,
+        max_file_size=settings.max_upload_size,  # the store's limit, whoever brings the bytes
+        reader=reader,
+        pause=time.sleep,
     )
 
 

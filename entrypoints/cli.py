@@ -11,6 +11,7 @@ from entrypoints.cli_admin import admin
 from entrypoints.cli_help import MainGroup, ServeCommand
 from entrypoints.cli_pypi import pypi as pypi_group
 from entrypoints.cli_selftest import selftest
+from entrypoints.cli_upstream import upstream as upstream_group
 from entrypoints.config import load_settings
 from entrypoints.schema_check import upgrade_report
 from entrypoints.serve import run_server
@@ -52,3 +53,4 @@ for _command in cli_maintenance.COMMANDS:  # orchard gc|fsck|export|import (cli_
     main.add_command(_command)
 main.add_command(pypi_group)
 main.add_command(selftest)  # orchard selftest: upload, install, import (cli_selftest.py)
+main.add_command(upstream_group)  # orchard upstream ... (cli_upstream.py)

@@ -17,7 +17,13 @@ from entrypoints.cli_group import OrchardGroup
 from entrypoints.config import Settings, load_settings
 
 # Settings whose value is a secret: help says whether one is set, never what it is.
-SECRET_SETTINGS = {"admin_password", "secret_key", "s3_secret_key", "s3_access_key"}
+SECRET_SETTINGS = {
+    "admin_password",
+    "secret_key",
+    "s3_secret_key",
+    "s3_access_key",
+    "upstream_password",
+}
 _DEFAULT_NOTES = {
     "data_dir": "./orchard-data",
     "database_url": "SQLite in the data dir",

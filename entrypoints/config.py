@@ -11,7 +11,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,17 @@ class Settings:
     login_lockout: float = 60.0  # first lockout, seconds; doubles with each further failure
     login_max_lockout: float = 900.0  # the longest lockout, seconds
     trusted_proxies: str = ""  # addresses/networks whose X-Forwarded-For is believed
+    # The default project's upstream index (docs/pypi.md); empty: nothing is sent out.
+    upstream_url: str = ""
+    upstream_username: str = ""
+    upstream_password: str = field(default="", repr=False)  # never printed
+    upstream_ttl: float = 600.0  # seconds a cached upstream page is fresh
+    upstream_cooldown: float = 0.0  # upstream files younger than this are not offered
+    upstream_stale_max_age: float = 7 * 86400.0  # longest a stale page is served
+    upstream_negative_ttl: float = 60.0  # how long an upstream "not found" is remembered
+    upstream_connect_timeout: float = 3.0
+    upstream_read_timeout: float = 20.0
+    upstream_revalidate_wait: float = 5.0  # a request with a stale copy waits this long
 
     @property
     def resolved_database_url(self) -> str:
@@ -197,7 +208,12 @@ _LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 # The domain's rules for a username and a password (domain/services/users.py), checked
 # here too so that a bad first admin stops the start before anything is created.
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_SECRETS = ("admin_password", "secret_key", "s3_secret_key")  # never echoed back
+_SECRETS = (
+    "admin_password",
+    "secret_key",
+    "s3_secret_key",
+    "upstream_password",
+)  # never echoed back
 
 
 def _project_name(value: str) -> bool:
@@ -263,6 +279,12 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "max_body_size": (_within(1), "use a size above 0, in bytes or with K or M (1M)"),
     "header_timeout": (lambda v: v > 0, "use a number of seconds above 0"),
     "body_timeout": (lambda v: v > 0, "use a number of seconds above 0"),
+    "upstream_url": (
+        lambda v: not v or v.lower().startswith(("http://", "https://")),
+        "use an http:// or https:// URL of a simple index, or leave it empty for none",
+    ),
+    "upstream_connect_timeout": (lambda v: v > 0, "use a number of seconds above 0"),
+    "upstream_read_timeout": (lambda v: v > 0, "use a number of seconds above 0"),
     "max_json_depth": (_within(2), "use a nesting depth of 2 or more"),
     "login_failure_window": (lambda v: v > 0, "use a number of seconds above 0"),
     "login_lockout": (lambda v: v > 0, "use a number of seconds above 0"),

@@ -13,7 +13,15 @@ from sqlalchemy import bindparam, case, delete, func, literal, select, update
 
 from adapters.sql import rows
 from adapters.sql.base import SqlRepository
-from adapters.tables import UTCDateTime, artifacts, packages, projects, uploads
+from adapters.tables import (
+    UTCDateTime,
+    artifacts,
+    packages,
+    projects,
+    uploads,
+    upstream_files,
+    upstream_pages,
+)
 from domain.errors import Conflict
 from domain.model import Artifact, Package, Project, Upload
 from domain.ports import ArtifactRepository, UploadRepository
@@ -193,7 +201,11 @@ class SqlUploadRepository(SqlRepository, UploadRepository):
             query = query.join(packages, packages.c.id == uploads.c.package_id).where(
                 packages.c.project_id == project_id
             )
-        return {row.artifact_id: row.holding for row in self._execute(query)}
+        found = {row.artifact_id: row.holding for row in self._execute(query)}
+        if package_id is None:  # a project's (or every) upstream cache holds references too
+            for row in self._execute(_cached_references(project_id)):
+                found[row.artifact_id] = found.get(row.artifact_id, 0) + row.holding
+        return found
 
     def readable_packages_holding(self, artifact_id: str) -> list[tuple[Project, Package]]:
         query = (
@@ -213,3 +225,17 @@ class SqlUploadRepository(SqlRepository, UploadRepository):
             for row in self._execute(select(projects).where(projects.c.id.in_(project_ids)))
         }
         return [(projects_by_id[package.project_id], package) for package in found]
+
+
+def _cached_references(project_id: int | None) -> Any:
+    """References held by cached upstream files (one per file whose bytes are stored)."""
+    query = (
+        select(upstream_files.c.artifact_id, func.count().label("holding"))
+        .where(upstream_files.c.artifact_id.is_not(None))
+        .group_by(upstream_files.c.artifact_id)
+    )
+    if project_id is not None:
+        query = query.join(upstream_pages, upstream_pages.c.id == upstream_files.c.page_id).where(
+            upstream_pages.c.project_id == project_id
+        )
+    return query

@@ -22,6 +22,7 @@ from domain.model import Artifact, Package
 from domain.ports import BlobReader, BlobStore, Clock, UnitOfWork
 from domain.services import backup_manifest as fmt
 from domain.services.progress import NO_PROGRESS, Progress
+from domain.services.upstream import archive as upstream_archive
 
 PAGE = 1000
 
@@ -75,8 +76,10 @@ def build_manifest(uow: UnitOfWork, project_name: str, now: datetime) -> dict[st
         )
         entries = [_package_entry(uow, package) for package in packages]
         held = {u["artifact_id"] for entry in entries for u in entry["uploads"]}
+        upstream = upstream_archive.manifest_entry(uow, project)
+        held |= upstream_archive.held_artifacts(upstream)
         artifacts = {sha: fmt.artifact_to_dict(_artifact(uow, sha)) for sha in sorted(held)}
-    return {
+    manifest = {
         "format": fmt.FORMAT,
         "format_version": fmt.FORMAT_VERSION,
         "exported_at": fmt.when(now),
@@ -90,6 +93,9 @@ def build_manifest(uow: UnitOfWork, project_name: str, now: datetime) -> dict[st
         "packages": entries,
         "artifacts": artifacts,
     }
+    if upstream is not None:
+        manifest["upstream"] = upstream  # the cache, with its files' blobs (optional key)
+    return manifest
 
 
 def _package_entry(uow: UnitOfWork, package: Package) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from domain.model import Package, PackageFormat, Project
 from domain.ports import BlobStore, Clock, StagedBlob, UnitOfWork
 from domain.services import backup_manifest as fmt
 from domain.services.progress import NO_PROGRESS, Progress
+from domain.services.upstream import archive as upstream_archive
 
 CHUNK = 1024 * 1024
 MAX_MANIFEST = 1024**3  # the manifest is read whole; a bigger one is not ours
@@ -85,6 +86,7 @@ def validate_manifest(manifest: dict[str, Any]) -> None:
     try:
         for entry in manifest["packages"]:
             _validate_package(entry, manifest["artifacts"])
+        upstream_archive.validate(manifest.get("upstream"), manifest["artifacts"])
     except (KeyError, TypeError, ValueError) as error:
         raise InvalidInput(f"The archive's manifest is incomplete ({error!r}).") from None
 
@@ -190,6 +192,8 @@ def _restore(
             ) from error
         report.packages.append(entry["name"])
         report.uploads += len(entry["uploads"])
+    upstream_archive.restore(uow_factory(), blobs, project_id, manifest.get("upstream"),
+                             manifest["artifacts"], staged)  # fmt: skip
     return report
 
 

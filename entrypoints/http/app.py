@@ -12,6 +12,7 @@ from entrypoints.http import (
     api_artifacts,
     api_auth,
     api_projects,
+    api_upstream,
     body_errors,
     cross_origin,
     draining,
@@ -59,7 +60,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     draining.install(app)  # 503 while a SIGTERM'd worker drains
     cross_origin.install(app)  # 403 for cookie-authenticated cross-origin writes
     app.register_blueprint(metrics.bp)  # /metrics
-    for blueprint in (health.bp, api_auth.bp, api_projects.bp, api_artifacts.bp, *pypi_blueprints):
+    api = (health.bp, api_auth.bp, api_projects.bp, api_artifacts.bp, api_upstream.bp)
+    for blueprint in (*api, *pypi_blueprints):
         app.register_blueprint(blueprint)
     app.register_blueprint(web_bp)  # the pages (GET / for browsers; POST / stays twine's)
 

@@ -28,6 +28,8 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.Unprocessable: 422,
     errors.TooManyAttempts: 429,
     errors.BackendUnavailable: 503,
+    errors.UpstreamUnavailable: 502,
+    errors.UpstreamTimeout: 504,
 }
 
 WWW_AUTHENTICATE = 'Basic realm="orchard"'

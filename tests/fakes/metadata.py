@@ -47,6 +47,7 @@ from tests.fakes.metadata_repositories import (
     FakeProjectRepository,
     FakeUploadRepository,
 )
+from tests.fakes.upstream import FakeUpstreamRepository
 
 
 @dataclass
@@ -109,6 +110,7 @@ class FakeDatabase:
         self.commits = 0
         self.available = True
         self.lock = threading.Lock()
+        self.upstream = FakeUpstreamRepository()
 
     def snapshot(self) -> FakeState:
         with self.lock:
@@ -137,6 +139,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.members = FakeMembershipRepository(self)
         self.sessions = FakeSessionRepository(self)
         self.login_failures = FakeLoginFailureRepository(self)
+        self.upstream = self.db.upstream  # not transactional: the cache's rules are tested live
 
     @property
     def commits(self) -> int:

@@ -27,6 +27,8 @@ CASES = [
     (errors.Unprocessable, 422),
     (errors.TooManyAttempts, 429),
     (errors.BackendUnavailable, 503),
+    (errors.UpstreamUnavailable, 502),
+    (errors.UpstreamTimeout, 504),
 ]
 
 

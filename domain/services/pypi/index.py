@@ -27,8 +27,8 @@ class IndexFile:
     filename: str
     version: str
     sha256: str
-    size: int
-    upload_time: datetime
+    size: int | None  # None only for an upstream file whose page did not say (PEP 503)
+    upload_time: datetime | None
     requires_python: str | None
     yanked: bool
     yanked_reason: str | None

@@ -41,9 +41,11 @@ def _file(file: IndexFile) -> dict[str, object]:
         "core-metadata": metadata,
         "dist-info-metadata": metadata,
         "yanked": (file.yanked_reason or True) if file.yanked else False,
-        "size": file.size,
-        "upload-time": file.upload_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     }
+    if file.size is not None:
+        entry["size"] = file.size
+    if file.upload_time is not None:
+        entry["upload-time"] = file.upload_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if file.requires_python:
         entry["requires-python"] = file.requires_python
     return entry
