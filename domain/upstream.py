@@ -100,6 +100,19 @@ class CachedPage:
     serial: int = 0  # grows whenever what the page lists changes (render-cache keys)
 
 
+@dataclass(frozen=True)
+class PageSummary:
+    """One cached page as its admins see it: when the upstream last answered, how many
+    files it lists and how many of them (and how many bytes) Orchard holds."""
+
+    name: str
+    checked_at: datetime
+    missing: bool
+    files: int
+    stored_files: int
+    stored_bytes: int
+
+
 class Freshness(enum.Enum):
     FRESH = "fresh"  # serve what is cached, ask nobody
     EXPIRED = "expired"  # revalidate; serve the cache if the upstream fails
@@ -247,6 +260,13 @@ class UpstreamRepository(abc.ABC):
     @abc.abstractmethod
     def page_names(self, project_id: int) -> list[str]:
         """Names of the pages cached with at least one file (the root listing)."""
+
+    @abc.abstractmethod
+    def page_summaries(
+        self, project_id: int, *, offset: int, limit: int
+    ) -> tuple[list[PageSummary], int]:
+        """One slice of the project's cached pages by name (remembered "not found"
+        answers too), and how many there are in all."""
 
     @abc.abstractmethod
     def save_page(self, project_id: int, page: UpstreamPage, at: datetime) -> dict[str, int]:

@@ -7,10 +7,11 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, func, select, update
 
 from adapters.sql.base import SqlRepository
 from adapters.tables import (
+    artifacts,
     upstream_fetches,
     upstream_files,
     upstream_merge_names,
@@ -20,6 +21,7 @@ from adapters.tables import (
 from domain.upstream import (
     CachedFile,
     CachedPage,
+    PageSummary,
     UpstreamFile,
     UpstreamPage,
     UpstreamRepository,
@@ -109,6 +111,41 @@ class SqlUpstreamRepository(SqlRepository, UpstreamRepository):
             .order_by(upstream_pages.c.name)
         )
         return list(self._execute(query).scalars())
+
+    def page_summaries(
+        self, project_id: int, *, offset: int, limit: int
+    ) -> tuple[list[PageSummary], int]:
+        files = upstream_files
+        counts = (
+            select(
+                files.c.page_id,
+                func.count().label("files"),
+                func.count(files.c.artifact_id).label("stored_files"),
+                func.coalesce(func.sum(artifacts.c.size), 0).label("stored_bytes"),
+            )
+            .select_from(files.outerjoin(artifacts, artifacts.c.id == files.c.artifact_id))
+            .group_by(files.c.page_id)
+            .subquery()
+        )
+        pages = upstream_pages
+        query = (
+            select(
+                pages.c.name, pages.c.checked_at, pages.c.missing,
+                func.coalesce(counts.c.files, 0), func.coalesce(counts.c.stored_files, 0),
+                func.coalesce(counts.c.stored_bytes, 0),
+            )
+            .select_from(pages.outerjoin(counts, counts.c.page_id == pages.c.id))
+            .where(pages.c.project_id == project_id)
+            .order_by(pages.c.name)
+            .offset(offset)
+            .limit(limit)
+        )  # fmt: skip
+        items = [
+            PageSummary(name, checked_at, missing, int(n), int(stored), int(size))
+            for name, checked_at, missing, n, stored, size in self._execute(query)
+        ]
+        total = select(func.count()).select_from(pages).where(pages.c.project_id == project_id)
+        return items, int(self._execute(total).scalar_one())
 
     def save_page(self, project_id: int, page: UpstreamPage, at: datetime) -> dict[str, int]:
         page_id = self._page_row(project_id, page.name, at, missing=False)

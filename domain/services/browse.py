@@ -28,6 +28,8 @@ from domain.model import (
 from domain.ports import UnitOfWork
 from domain.services.projects import writable_package
 from domain.services.pypi.releases import live_files
+from domain.services.upstream.plan import UpstreamContext
+from domain.services.upstream.state import UpstreamState, upstream_state
 
 MAX_LIMIT = 200
 
@@ -38,6 +40,7 @@ class ProjectView:
     role: Role | None  # the caller's; None for a reader of a public project
     packages: Page
     members: Page | None  # of Membership, only for the project's admins
+    upstream: UpstreamState | None = None  # only for its admins, when asked for
 
 
 @dataclass(frozen=True)
@@ -117,10 +120,14 @@ def project_view(
     page: int = 1,
     limit: int = 50,
     members_page: int = 1,
+    upstream: UpstreamContext | None = None,
+    cache_page: int = 1,
 ) -> ProjectView:
-    """A project with one page of its packages and, for its admins, one of its members."""
+    """A project with one page of its packages and, for its admins, one of its members
+    and (given ``upstream``) its upstream settings with one page of its cache."""
     _check_page(page, limit)
     _check_page(members_page, limit)
+    _check_page(cache_page, limit)
     with uow:
         owner = readable_project(uow, actor, project)
         role = role_in(uow, actor, owner)
@@ -128,13 +135,16 @@ def project_view(
             owner.id, search=search, format=None, limit=limit, offset=(page - 1) * limit
         )
         everyone = uow.members.list_for_project(owner.id) if role is Role.ADMIN else None
+        cache = None
+        if role is Role.ADMIN and upstream is not None:
+            cache = upstream_state(uow, upstream, owner, page=cache_page, limit=limit)
     for item in items:
         item.project_name = owner.name
     members = None
     if everyone is not None:
         shown = everyone[(members_page - 1) * limit : members_page * limit]
         members = Page(shown, len(everyone), members_page, limit)
-    return ProjectView(owner, role, Page(items, total, page, limit), members)
+    return ProjectView(owner, role, Page(items, total, page, limit), members, cache)
 
 
 def package_view(

@@ -3,7 +3,8 @@
 GET shows the settings in effect (never the password), PUT changes them (fields left out
 keep their value), DELETE forgets the project's own settings; ``merge/<name>`` opts a
 local name in to merging upstream files; ``pages/<name>/refresh`` asks the upstream now;
-DELETE ``pages/<name>`` purges a cached page and its files, DELETE ``pages`` all of them.
+POST ``pages/refresh`` makes every cached page ask at its next request; DELETE
+``pages/<name>`` purges a cached page and its files, DELETE ``pages`` all of them.
 """
 
 from __future__ import annotations
@@ -70,6 +71,12 @@ def unmerge(project: str, name: str) -> Response:
 def refresh(project: str, name: str) -> Response:
     outcome = manage.refresh(services().upstream, current_principal(), project, name)
     return jsonify(outcome=outcome)
+
+
+@bp.post("/pages/refresh")
+def refresh_all(project: str) -> Response:
+    expired = manage.expire_all(services().upstream, current_principal(), project)
+    return jsonify(expired=expired)
 
 
 @bp.delete("/pages")

@@ -12,6 +12,7 @@ from domain.upstream import (
     CachedFile,
     CachedPage,
     PageFetch,
+    PageSummary,
     UpstreamClient,
     UpstreamPage,
     UpstreamRepository,
@@ -55,6 +56,25 @@ class FakeUpstreamRepository(UpstreamRepository):
         return sorted(
             n for (pid, n), page in self._pages.items() if pid == project_id and page.files
         )
+
+    def page_summaries(
+        self, project_id: int, *, offset: int, limit: int
+    ) -> tuple[list[PageSummary], int]:
+        pages = sorted(
+            (p for (pid, _), p in self._pages.items() if pid == project_id), key=lambda p: p.name
+        )
+        items = [
+            PageSummary(
+                page.name,
+                page.checked_at,
+                page.missing,
+                len(page.files),
+                sum(1 for f in page.files if f.artifact_id),
+                sum(f.file.size or 0 for f in page.files if f.artifact_id),  # stored: verified
+            )
+            for page in pages[offset : offset + limit]
+        ]
+        return items, len(pages)
 
     def save_page(self, project_id: int, page: UpstreamPage, at: datetime) -> dict[str, int]:
         old = self._pages.get((project_id, page.name))

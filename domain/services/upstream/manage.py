@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 
 from domain.access import Principal, require_role
 from domain.errors import InvalidInput, NotFound
-from domain.model import Role
+from domain.model import Project, Role
 from domain.names import normalize_pypi_name
+from domain.ports import UnitOfWork
 from domain.services.upstream.pages import current_page
 from domain.services.upstream.plan import UpstreamContext, UpstreamPlan, settings_of
 from domain.upstream import UpstreamSettings, upstream_repository
@@ -36,25 +37,31 @@ class UpstreamView:
 def show(context: UpstreamContext, actor: Principal | None, project: str) -> UpstreamView:
     with context.uow(read_only=True) as uow:
         owner = require_role(uow, actor, project, Role.ADMIN)
-        repository = upstream_repository(uow)
-        stored = repository.settings(owner.id)
-        effective = settings_of(repository, context, owner)
-        source = "project" if stored is not None else "environment" if effective else "none"
-        shown = stored or effective or UpstreamSettings(url="")
-        parts = urlsplit(shown.url)
-        return UpstreamView(
-            project=owner.name,
-            source=source,
-            url=_without_userinfo(shown.url),
-            ttl=shown.ttl,
-            cooldown=shown.cooldown,
-            stale_max_age=shown.stale_max_age,
-            negative_ttl=shown.negative_ttl,
-            username=shown.username or parts.username,
-            has_password=bool(shown.password or parts.password),
-            merge_names=tuple(repository.merge_names(owner.id)),
-            cached_pages=len(repository.page_names(owner.id)),
-        )
+        return view_of(uow, context, owner)
+
+
+def view_of(uow: UnitOfWork, context: UpstreamContext, owner: Project) -> UpstreamView:
+    """The settings in effect for a project whose admin is asking, read in ``uow`` (the
+    project page reads them in its own unit of work)."""
+    repository = upstream_repository(uow)
+    stored = repository.settings(owner.id)
+    effective = settings_of(repository, context, owner)
+    source = "project" if stored is not None else "environment" if effective else "none"
+    shown = stored or effective or UpstreamSettings(url="")
+    parts = urlsplit(shown.url)
+    return UpstreamView(
+        project=owner.name,
+        source=source,
+        url=_without_userinfo(shown.url),
+        ttl=shown.ttl,
+        cooldown=shown.cooldown,
+        stale_max_age=shown.stale_max_age,
+        negative_ttl=shown.negative_ttl,
+        username=shown.username or parts.username,
+        has_password=bool(shown.password or parts.password),
+        merge_names=tuple(repository.merge_names(owner.id)),
+        cached_pages=len(repository.page_names(owner.id)),
+    )
 
 
 def configure(
@@ -111,6 +118,18 @@ def refresh(context: UpstreamContext, actor: Principal | None, project: str, nam
         uow.commit()
     _, outcome = current_page(context, UpstreamPlan(owner, settings, normalized, False))
     return outcome
+
+
+def expire_all(context: UpstreamContext, actor: Principal | None, project: str) -> int:
+    """Make every cached page ask the upstream at its next request, as ``refresh`` does
+    for one, without holding the caller while each is fetched: until the upstream has
+    answered for a page, its cached copy is not served; how many pages."""
+    with context.uow() as uow:
+        owner = require_role(uow, actor, project, Role.ADMIN)
+        repository = upstream_repository(uow)
+        expired = sum(repository.expire(owner.id, name) for name in repository.page_names(owner.id))
+        uow.commit()
+    return expired
 
 
 def purge(context: UpstreamContext, actor: Principal | None, project: str, name: str) -> int:

@@ -5,6 +5,6 @@ work (``domain.services.browse``)."""
 from __future__ import annotations
 
 from entrypoints.http.web.blueprint import bp
-from entrypoints.http.web.views import account, browse, manage
+from entrypoints.http.web.views import account, browse, manage, upstream
 
-__all__ = ["account", "bp", "browse", "manage"]
+__all__ = ["account", "bp", "browse", "manage", "upstream"]

@@ -19,6 +19,15 @@ def filesize(size: int) -> str:
     return f"{size} bytes"  # not reached
 
 
+def seconds(value: float) -> str:
+    """A duration setting as people read it: ``600 s (10 min)``."""
+    shown = f"{value:g} s"
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if value >= size:
+            return f"{shown} ({value / size:g} {unit})"
+    return shown
+
+
 def when(moment: datetime | None) -> str:
     if moment is None:
         return ""
@@ -42,5 +51,6 @@ def page_url(number: int, param: str = "page") -> str:
 def install_filters(bp: Blueprint) -> None:
     bp.add_app_template_filter(filesize, "filesize")
     bp.add_app_template_filter(when, "when")
+    bp.add_app_template_filter(seconds, "seconds")
     bp.add_app_template_filter(iso, "iso")
     bp.add_app_template_global(page_url, "page_url")

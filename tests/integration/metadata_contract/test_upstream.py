@@ -121,3 +121,23 @@ def test_one_claim_at_a_time_until_released_or_stale(uow: UnitOfWork) -> None:
         uow.upstream.release_claim("k", "b")
         assert uow.upstream.claim_fetch("k", "c", T0, stale_before)
         uow.commit()
+
+
+def test_page_summaries_count_files_and_stored_bytes_by_name(uow: UnitOfWork) -> None:
+    project_id = _project_id(uow)
+    with uow:
+        uow.upstream.save_page(project_id, UpstreamPage("beta", (_file(1), _file(2))), T0)
+        uow.upstream.save_page(project_id, UpstreamPage("alpha", (_file(3),)), T0)
+        uow.upstream.mark_checked(project_id, "ghost", T0, missing=True)
+        stored = uow.upstream.page(project_id, "beta").files[1]
+        uow.artifacts.add_reference(artifact(2))
+        uow.upstream.attach_artifact(stored.id, f"{2:064x}")
+        uow.commit()
+    with uow:
+        first, total = uow.upstream.page_summaries(project_id, offset=0, limit=2)
+        rest, _ = uow.upstream.page_summaries(project_id, offset=2, limit=2)
+    assert total == 3
+    assert [(s.name, s.files, s.stored_files, s.stored_bytes) for s in first + rest] == [
+        ("alpha", 1, 0, 0), ("beta", 2, 1, 20), ("ghost", 0, 0, 0),
+    ]  # fmt: skip
+    assert rest[0].missing and not first[0].missing and first[0].checked_at == T0

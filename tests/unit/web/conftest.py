@@ -19,6 +19,7 @@ from domain.services import projects, users
 from entrypoints.bootstrap import bootstrap
 from entrypoints.config import Settings
 from entrypoints.http.app import create_app
+from tests.fakes.upstream import FakeUpstreamClient
 from tests.integration.pypi.distributions import core_metadata, write_wheel
 from tests.unit.conftest import World
 
@@ -42,6 +43,7 @@ class Site:
 
     def __init__(self, world: World, tmp_path: Path, **overrides: object) -> None:
         self.world, self.tmp = world, tmp_path
+        self.upstream = FakeUpstreamClient()  # no test here reaches a real upstream
         settings = Settings(data_dir=str(tmp_path), secret_key="test-secret", **overrides)  # type: ignore[arg-type]
         services = bootstrap(
             settings,
@@ -50,6 +52,7 @@ class Site:
             clock=world.clock,
             reader=ArchiveMetadataReader(),
             hasher=world.hasher,
+            upstream_client=self.upstream,
         )
         self.app: Flask = create_app(settings, services)
         self.admin = basic("root", "password-root")

@@ -50,14 +50,21 @@ def home() -> Response:
 
 @bp.get("/projects/<project>")
 def project(project: str) -> str:
+    return project_page(project)
+
+
+def project_page(project: str, upstream_error: str | None = None) -> str:
+    """The project page; ``upstream_error`` says why a change of its upstream settings
+    was refused (shown in the upstream section, for its admins)."""
     q = _page_query(PACKAGES_PER_PAGE)
     view = browse.project_view(
         request_uow(), actor=current_principal(), project=project, search=q["search"],
         page=q["page"], limit=q["limit"], members_page=_number("members_page"),
+        upstream=services().upstream, cache_page=_number("cache_page"),
     )  # fmt: skip
     return render_template(
         "project.html", view=view, search=q["search"] or "",
-        index_url=snippets.index_url(view.project.name),
+        index_url=snippets.index_url(view.project.name), upstream_error=upstream_error,
     )  # fmt: skip
 
 
