@@ -3,8 +3,9 @@ live Orchard (gunicorn, SQLite + filesystem, the embedded default).
 
 What a user does: sign in, find a package by search, copy its install line and install
 it with pip using exactly that line, create and revoke an API key, yank a file and see
-pip skip it, use the pages with JavaScript off; and axe-core on every page finds nothing
-serious or critical. One browser for the module, a fresh context (cookies) per test.
+pip skip it, use the pages with JavaScript off, see what pip cached from an upstream and
+purge it; and axe-core on every page finds nothing serious or critical. One browser for
+the module, a fresh context (cookies) per test.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.harness.fake_upstream import FakeUpstream
 from tests.harness.live_server import LiveServer, build_server
 from tests.integration.pypi.distributions import write_wheel
+from tests.integration.upstream.support import wheel_file
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
@@ -196,3 +199,33 @@ def test_keyboard_alone_signs_in_and_reaches_the_content(page, server: LiveServe
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     page.keyboard.press("Enter")
     assert page.evaluate("location.hash") == "#main"
+
+
+def test_an_admin_sees_what_pip_cached_from_the_upstream_and_purges_it(
+    page, server: LiveServer, tmp_path: Path
+) -> None:
+    upstream = FakeUpstream().start()
+    try:
+        upstream.add("cachedpkg", wheel_file(tmp_path, "cachedpkg", "1.0"))
+        with httpx.Client(
+            base_url=server.url, auth=(server.admin_user, server.admin_password)
+        ) as admin:
+            admin.post("/api/v1/projects", json={"name": "mirrored"}).raise_for_status()
+            admin.put(
+                "/api/v1/projects/mirrored/upstream", json={"url": upstream.url}
+            ).raise_for_status()
+        line = f"pip install --index-url {server.url}/pypi/mirrored/simple/ cachedpkg"
+        assert pip_install(line, tmp_path / "target") == "cachedpkg-1.0.dist-info"
+        sign_in(page, server)
+        page.goto("/projects/mirrored")
+        row = page.get_by_role("row").filter(has_text="cachedpkg")
+        playwright_api.expect(row).to_contain_text("fresh")
+        playwright_api.expect(row).to_contain_text("1 (1)")  # one file, its bytes stored
+        violations = Axe().run(page).response["violations"]
+        assert [(v["id"], v["help"]) for v in violations if v["impact"] in SERIOUS] == []
+        page.get_by_role("link", name="Purge cachedpkg").click()
+        page.get_by_role("button", name="Purge").click()
+        page.get_by_text("Purged cachedpkg from the upstream cache").wait_for()
+        assert page.get_by_role("row").filter(has_text="cachedpkg").count() == 0
+    finally:
+        upstream.stop()
