@@ -19,8 +19,10 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.harness.fake_upstream import FakeUpstream  # noqa: E402
 from tests.harness.live_server import LiveServer, max_upload_size, server_env  # noqa: E402
 from tests.integration.pypi.distributions import core_metadata, write_wheel  # noqa: E402
+from tests.integration.upstream.support import wheel_file  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -55,11 +57,33 @@ def main() -> None:
         )  # fmt: skip
         server = LiveServer("sqlite-fs", env, data, 1, max_upload_size(), "", None)
         server.start()
+        upstream = FakeUpstream().start()
         try:
             seed(server, Path(tmp) / "dist")
+            cache(server, upstream, Path(tmp) / "upstream")
             shoot(server)
         finally:
+            upstream.stop()
             server.stop()
+
+
+def cache(server: LiveServer, upstream: FakeUpstream, dist: Path) -> None:
+    """Give ``team`` an upstream and let a client ask it for two projects (one file of
+    which is downloaded), so the project page shows its admin a cache."""
+    dist.mkdir()
+    for name, versions in (("requests", ("2.31.0", "2.32.3")), ("idna", ("3.7",))):
+        upstream.add(name, *(wheel_file(dist, name, v) for v in versions))
+    auth = (server.admin_user, server.admin_password)
+    with httpx.Client(base_url=server.url, auth=auth) as c:
+        c.put("/api/v1/projects/team/upstream", json={"url": upstream.url}).raise_for_status()
+        for name in ("requests", "idna"):
+            page = c.get(
+                f"/pypi/team/simple/{name}/",
+                headers={"Accept": "application/vnd.pypi.simple.v1+json"},
+            )
+            page.raise_for_status()
+            if name == "idna":
+                c.get(page.url.join(page.json()["files"][0]["url"])).raise_for_status()
 
 
 def seed(server: LiveServer, dist: Path) -> None:
@@ -118,6 +142,9 @@ def shoot(server: LiveServer) -> None:
                     continue
                 page.goto(path)
                 page.screenshot(path=OUT / f"{name}-{device}.png", full_page=device == "desktop")
+            if device == "desktop":
+                page.goto("/projects/team")
+                page.locator("#upstream").screenshot(path=OUT / "upstream-desktop.png")
             context.close()
         browser.close()
 
