@@ -190,3 +190,22 @@ def test_a_hanging_upstream_is_waited_for_briefly_then_the_copy_served_and_refre
             break
         time.sleep(0.01)
     assert _versions(world, context) == (("1.0", "2.0"), "hit")
+
+
+def test_a_refresh_while_the_upstream_fails_keeps_the_cached_page_servable(
+    world: World, client
+) -> None:
+    from domain.services.upstream import manage
+
+    world.project("pypi")
+    context = _context(world, client)
+    client.pages["demo"] = _page("demo", "1.0")
+    assert _versions(world, context) == (("1.0",), "miss")
+    client.failure = UpstreamUnavailable("The upstream index answered 503.")
+    with pytest.raises(UpstreamUnavailable):
+        manage.refresh(context, world.admin, "pypi", "demo")
+    assert _versions(world, context) == (("1.0",), "hit")  # still served, still fresh
+    client.failure = None
+    client.pages["demo"] = _page("demo", "1.0", "2.0")
+    assert manage.refresh(context, world.admin, "pypi", "demo") == "miss"
+    assert _versions(world, context) == (("1.0", "2.0"), "hit")

@@ -14,7 +14,7 @@ from domain.errors import InvalidInput, NotFound
 from domain.model import Project, Role
 from domain.names import normalize_pypi_name
 from domain.ports import UnitOfWork
-from domain.services.upstream.pages import current_page
+from domain.services.upstream.pages import revalidate_now
 from domain.services.upstream.plan import UpstreamContext, UpstreamPlan, settings_of
 from domain.upstream import UpstreamSettings, upstream_repository
 
@@ -107,17 +107,15 @@ def set_merge(
 
 
 def refresh(context: UpstreamContext, actor: Principal | None, project: str, name: str) -> str:
-    """Ask the upstream for the page now; the outcome ("miss", "revalidated", "stale")."""
+    """Ask the upstream for the page now; the outcome ("miss", "revalidated", "stale").
+    An upstream that fails raises and leaves the cached page as it was (still served)."""
     normalized = normalize_pypi_name(name)
-    with context.uow() as uow:
+    with context.uow(read_only=True) as uow:
         owner = require_role(uow, actor, project, Role.ADMIN)
         settings = settings_of(upstream_repository(uow), context, owner)
         if settings is None:
             raise InvalidInput(f"Project '{project}' has no upstream.")
-        upstream_repository(uow).expire(owner.id, normalized)
-        uow.commit()
-    _, outcome = current_page(context, UpstreamPlan(owner, settings, normalized, False))
-    return outcome
+    return revalidate_now(context, UpstreamPlan(owner, settings, normalized, False))
 
 
 def expire_all(context: UpstreamContext, actor: Principal | None, project: str) -> int:

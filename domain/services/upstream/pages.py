@@ -137,6 +137,15 @@ def current_page(context: UpstreamContext, plan: UpstreamPlan) -> tuple[CachedPa
         return upstream_repository(uow).page(project_id, plan.name, with_files=False), outcome
 
 
+def revalidate_now(context: UpstreamContext, plan: UpstreamPlan) -> str:
+    """Ask the upstream for the page now, whatever its TTL (an admin's refresh). The cached
+    page is replaced only by what the upstream answers: when it fails, the error is raised
+    and the copy stays as servable as it was."""
+    with context.uow(read_only=True) as uow:
+        cached = upstream_repository(uow).page(plan.project.id, plan.name, with_files=False)
+    return _revalidate(context, plan, cached)
+
+
 def _revalidate(context: UpstreamContext, plan: UpstreamPlan, cached: CachedPage | None) -> str:
     found = context.client.fetch_page(
         plan.settings,
