@@ -131,8 +131,9 @@ class SqlUpstreamRepository(SqlRepository, UpstreamRepository):
         query = (
             select(
                 pages.c.name, pages.c.checked_at, pages.c.missing,
-                func.coalesce(counts.c.files, 0), func.coalesce(counts.c.stored_files, 0),
-                func.coalesce(counts.c.stored_bytes, 0),
+                func.coalesce(counts.c.files, 0).label("files"),
+                func.coalesce(counts.c.stored_files, 0).label("stored_files"),
+                func.coalesce(counts.c.stored_bytes, 0).label("stored_bytes"),
             )
             .select_from(pages.outerjoin(counts, counts.c.page_id == pages.c.id))
             .where(pages.c.project_id == project_id)
@@ -141,8 +142,15 @@ class SqlUpstreamRepository(SqlRepository, UpstreamRepository):
             .limit(limit)
         )  # fmt: skip
         items = [
-            PageSummary(name, checked_at, missing, int(n), int(stored), int(size))
-            for name, checked_at, missing, n, stored, size in self._execute(query)
+            PageSummary(
+                row.name,
+                row.checked_at,
+                row.missing,
+                int(row.files),
+                int(row.stored_files),
+                int(row.stored_bytes),
+            )
+            for row in self._execute(query)
         ]
         total = select(func.count()).select_from(pages).where(pages.c.project_id == project_id)
         return items, int(self._execute(total).scalar_one())
