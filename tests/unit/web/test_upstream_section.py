@@ -163,6 +163,8 @@ def test_a_bad_url_is_shown_on_the_page_and_nothing_changes(site: Site) -> None:
     text = refused.get_data(as_text=True)
     assert "must be an http:// or https:// URL" in text and SECTION in text
     assert _settings(site) == before
+    section = client.get("/projects/pypi/-/upstream?cache_page=2")  # its pager's links
+    assert section.headers["Location"] == "/projects/pypi?cache_page=2#upstream"
     negative = client.post(
         "/projects/pypi/-/upstream",
         data={"csrf_token": _form(client), "url": "", "ttl": "-1", "cooldown": "0",

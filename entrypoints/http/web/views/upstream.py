@@ -32,6 +32,15 @@ def _back(project: str) -> BaseResponse:
     return redirect(url_for("web.project", project=project, _anchor="upstream"), code=303)
 
 
+@bp.get(UP)
+def upstream_section(project: str) -> BaseResponse:
+    """The section's own address (its pager's links, after a refused change) is the
+    project page at the section."""
+    return redirect(
+        url_for("web.project", project=project, **request.args.to_dict(), _anchor="upstream")
+    )
+
+
 @bp.post(UP)
 def upstream_configure(project: str) -> BaseResponse | tuple[str, int]:
     svc, actor = services(), current_principal()
