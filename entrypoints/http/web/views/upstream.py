@@ -10,6 +10,8 @@ settings (a bad URL) is shown on the project page, and nothing is stored.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -36,9 +38,8 @@ def _back(project: str) -> BaseResponse:
 def upstream_section(project: str) -> BaseResponse:
     """The section's own address (its pager's links, after a refused change) is the
     project page at the section."""
-    return redirect(
-        url_for("web.project", project=project, **request.args.to_dict(), _anchor="upstream")
-    )
+    values: dict[str, Any] = {**request.args.to_dict(), "project": project}
+    return redirect(url_for("web.project", _anchor="upstream", **values))
 
 
 @bp.post(UP)
