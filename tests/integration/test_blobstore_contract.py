@@ -470,3 +470,126 @@ def test_a_hung_endpoint_times_out_instead_of_hanging(s3_server):
     finally:
         s3_server.resume()
     store.check()
+
+
+# ------------------------------------------------------------------ a digest declared up front
+# (S3 writes straight to the final key; the other stores ignore the declaration.)
+
+
+def stage_declared(store: BlobStore, content: bytes, declared: str | None = None) -> StagedBlob:
+    writer = store.writer(sha256=declared or sha(content))
+    for offset in range(0, len(content), MIB):
+        writer.write(content[offset : offset + MIB])
+    return writer.finish()
+
+
+@pytest.mark.parametrize("size", [1, 300 * KIB, 9 * MIB, 17 * MIB + 5])
+def test_declared_bytes_are_invisible_until_promoted_then_whole(subject, size):
+    store, content = subject.store, os.urandom(size)
+    staged = stage_declared(store, content)
+    assert staged.sha256 == sha(content) and staged.size == size
+    assert store.modified_at(staged.sha256) is None
+    assert list(store.iter_blobs()) == []
+    store.promote(staged)
+    assert read(store, staged.sha256) == content
+    assert subject.temporary_count() == 0
+
+
+@pytest.mark.parametrize("size", [5, 9 * MIB])
+def test_a_wrong_declared_digest_stores_nothing_and_reports_the_real_one(subject, size):
+    store, content = subject.store, os.urandom(size)
+    wrong = sha(b"something else")
+    staged = stage_declared(store, content, declared=wrong)
+    assert staged.sha256 == sha(content)  # the caller compares and refuses
+    assert store.modified_at(wrong) is None and store.modified_at(staged.sha256) is None
+    store.discard(staged)
+    assert list(store.iter_blobs()) == []
+    assert subject.temporary_count() == 0
+
+
+@pytest.mark.parametrize("size", [5, 9 * MIB])
+def test_declared_bytes_already_stored_refresh_the_blob_and_leave_nothing(subject, size):
+    store, content = subject.store, os.urandom(size)
+    sha256 = put(store, content)
+    first = store.modified_at(sha256)
+    subject.let_time_pass()
+    staged = stage_declared(store, content)
+    store.promote(staged)
+    assert store.modified_at(sha256) > first
+    assert read(store, sha256) == content
+    assert list(store.iter_blobs()) == [sha256]
+    assert subject.temporary_count() == 0
+
+
+@pytest.mark.parametrize("size", [5, 9 * MIB])
+def test_declared_bytes_discarded_or_aborted_leave_nothing(subject, size):
+    store, content = subject.store, os.urandom(size)
+    store.discard(stage_declared(store, content))
+    writer = store.writer(sha256=sha(content))
+    writer.write(content)
+    writer.abort()
+    unclaimed = store.writer(sha256=sha(content))
+    unclaimed.write(content)
+    unclaimed.finish()
+    unclaimed.abort()  # the HTTP layer's teardown of a part nobody claimed
+    assert store.modified_at(sha(content)) is None
+    assert subject.temporary_count() == 0
+
+
+@pytest.mark.parametrize("size", [300 * KIB, 9 * MIB])
+def test_open_staged_reads_declared_bytes_before_promote(store, size):
+    content = os.urandom(size - 4) + b"END!"
+    staged = stage_declared(store, content)
+    with store.open_staged(staged) as file:
+        file.seek(-4, os.SEEK_END)
+        assert file.read() == b"END!"
+        file.seek(0)
+        assert file.read() == content
+    store.promote(staged)
+    assert read(store, staged.sha256) == content
+
+
+def test_declared_bytes_over_the_limit_are_too_large_and_leave_nothing(subject):
+    writer = subject.store.writer(max_size=9 * MIB, sha256=sha(b"x"))
+    with pytest.raises(TooLarge):
+        for _ in range(10):
+            writer.write(os.urandom(MIB))
+    writer.abort()
+    assert subject.temporary_count() == 0
+    assert list(subject.store.iter_blobs()) == []
+
+
+def test_a_crashed_declared_upload_is_swept_and_the_blob_never_appears(subject):
+    store, content = subject.store, os.urandom(9 * MIB)
+    crashed = store.writer(sha256=sha(content))  # killed mid-upload: never finished
+    crashed.write(content)
+    later = subject.now() + timedelta(hours=1)
+    wait_for_usage(store, later, at_least=0)
+    store.sweep_temporary(later)
+    assert subject.temporary_count() == 0
+    assert store.modified_at(sha(content)) is None
+
+
+@pytest.mark.s3
+def test_a_present_blob_removed_before_promote_fails_unavailable_and_records_nothing(s3_server):
+    store, content = s3_store(s3_server), os.urandom(9 * MIB)
+    sha256 = put(store, content)
+    staged = stage_declared(store, content)  # found present: the bytes were dropped
+    store.delete(sha256)  # GC got there first (its lock was taken before ours)
+    with pytest.raises(BackendUnavailable):
+        store.promote(staged)
+    assert store.modified_at(sha256) is None
+    assert store.temporary_count() == 0
+
+
+@pytest.mark.s3
+def test_a_crashed_declared_upload_to_the_final_key_is_counted_and_swept(s3_server):
+    store, content = s3_store(s3_server), os.urandom(9 * MIB)
+    crashed = store.writer(sha256=sha(content))
+    crashed.write(content)  # one part sent to the final key's multipart upload
+    later = datetime.now(UTC) + timedelta(hours=1)
+    assert wait_for_usage(store, later, at_least=8 * MIB).count == 1
+    assert store.sweep_temporary(datetime.now(UTC) - timedelta(hours=1)) == 0
+    assert store.sweep_temporary(later) == 1
+    assert store.stale_temporary(later) == TemporaryUsage(0, 0)
+    assert store.modified_at(sha(content)) is None
