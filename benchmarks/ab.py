@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--big-mib", type=int, default=1024)
     parser.add_argument("--workers", default="4")
+    parser.add_argument("--threads", default="8")
+    parser.add_argument("--before-shape", help="WORKERSxTHREADS for the before tree only")
     parser.add_argument(
         "--small", type=float, default=0, help="seconds per round of 4 KiB uploads, 8 clients"
     )
@@ -45,8 +47,11 @@ def main(argv: list[str] | None = None) -> None:
         if args.small
         else dists.random_file(WORK / f"big-{args.big_mib}MiB.bin", args.big_mib << 20)
     )
-    env = {"ORCHARD_WORKERS": args.workers}
+    env = {"ORCHARD_WORKERS": args.workers, "ORCHARD_THREADS": args.threads}
     envs = {"before": dict(env), "after": dict(env)}
+    if args.before_shape:  # one tree in two gunicorn shapes: --before <the same tree>
+        workers, threads = args.before_shape.split("x")
+        envs["before"].update(ORCHARD_WORKERS=workers, ORCHARD_THREADS=threads)
     moto, databases = None, []
     if args.s3:
         moto = Moto(work / "moto")
@@ -87,13 +92,8 @@ def main(argv: list[str] | None = None) -> None:
         kept: dict[str, set[str]] = {}
 
         def tidy(result: dict, bucket: str) -> dict:
-            """moto holds objects in memory: drop each round's but the first (untimed)."""
             if moto is not None:
-                client = moto.client()
-                pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-                keys = {item["Key"] for page in pages for item in page.get("Contents", [])}
-                for key in keys - kept.setdefault(bucket, keys):
-                    client.delete_object(Bucket=bucket, Key=key)
+                transfer.tidy_bucket(moto.client(), bucket, kept)
             return result
 
         uploads = {

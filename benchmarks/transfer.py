@@ -51,6 +51,15 @@ def curl_upload(server, package_url: str, path: Path, tag: str, fresh: bool = Fa
     return _transfer(path.stat().st_size, seconds, sampler)
 
 
+def tidy_bucket(client, bucket: str, kept: dict[str, set[str]]) -> None:
+    """moto holds every object in memory: drop what each round added, keeping what the
+    bucket held after its first (the blob the downloads read). Untimed."""
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    keys = {item["Key"] for page in pages for item in page.get("Contents", [])}
+    for key in keys - kept.setdefault(bucket, keys):
+        client.delete_object(Bucket=bucket, Key=key)
+
+
 def freshen(path: Path) -> str:
     """Give the file new content (its last 32 bytes) and return its SHA-256 (untimed)."""
     with path.open("r+b") as file:
