@@ -43,6 +43,7 @@ from adapters.s3_streams import (
     s3_errors,
 )
 from domain.errors import BackendUnavailable, BlobNotFound
+from domain.model import Checksums
 from domain.names import blob_key, blob_of_key, content_disposition
 from domain.ports import BlobReader, BlobStore, BlobWriter, StagedBlob, TemporaryUsage
 
@@ -107,7 +108,12 @@ class S3BlobStore(BlobStore):
             refresh = functools.partial(self._refresh, target.key)
             return DirectWriter(target, sha256, max_size, refresh)
         token = new_token()
-        return S3Writer(self._object(self._temp_key(token)), token, max_size)
+        return S3Writer(self._object(self._temp_key(token)), token, max_size, self._held)
+
+    def _held(self, checksums: Checksums, data: bytes) -> StagedBlob:
+        """A body that fit in one part, whose digest is known only now: it is kept in
+        memory and PUT to its final key in promote, like a declared one."""
+        return s3_direct.held(checksums, self._object(self._key(checksums.sha256)), data)
 
     def open_staged(self, staged: StagedBlob) -> BinaryIO:
         if isinstance(staged, DirectStaged):

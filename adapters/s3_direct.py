@@ -185,6 +185,11 @@ class DirectWriter(BlobWriter):
             self._upload_id = None
 
 
+def held(checksums: Checksums, target: S3Object, data: bytes) -> DirectStaged:
+    """A body under one part, hashed and kept in memory, for ``target`` (its final key)."""
+    return _staged(checksums, target, _Placement("held", data=data))
+
+
 def _staged(checksums: Checksums, target: S3Object, placement: _Placement) -> DirectStaged:
     return DirectStaged(DIRECT, checksums, target=target, placement=placement)
 

@@ -310,7 +310,7 @@ def test_iter_blobs_lists_every_promoted_blob_and_nothing_else(store):
 def test_sweep_removes_only_temporary_objects_older_than_the_cutoff(subject):
     store = subject.store
     kept = put(store, b"promoted")
-    stage(store, b"left behind")
+    stage(store, os.urandom(9 * MIB))  # staged past one part (S3 keeps smaller in memory)
     crashed = store.writer()
     crashed.write(os.urandom(9 * MIB))  # on S3: an open multipart upload
     assert store.sweep_temporary(subject.now() - timedelta(hours=1)) == 0
@@ -332,16 +332,16 @@ def wait_for_usage(store: BlobStore, older_than: datetime, at_least: int) -> Tem
 def test_stale_temporary_reports_what_the_sweep_removes_and_removes_nothing(subject):
     store = subject.store
     kept = put(store, b"promoted")
-    stage(store, b"left behind")  # staged, never promoted nor discarded
+    stage(store, os.urandom(9 * MIB))  # staged, never promoted nor discarded
     crashed = store.writer()  # a worker killed mid-upload: never finished nor aborted
     crashed.write(os.urandom(9 * MIB))  # on S3: a multipart upload holding one 8 MiB part
     assert store.stale_temporary(subject.now() - timedelta(hours=1)) == TemporaryUsage(0, 0)
     later = subject.now() + timedelta(hours=1)
     # S3 holds the whole parts sent (the writer sends them in the background: wait for
     # the first to land); a file holds every byte written.
-    usage = wait_for_usage(store, later, at_least=len(b"left behind") + 8 * MIB)
+    usage = wait_for_usage(store, later, at_least=9 * MIB + 8 * MIB)
     assert usage.count == 2 and subject.temporary_count() == 2
-    assert usage.bytes <= len(b"left behind") + 9 * MIB
+    assert usage.bytes <= 18 * MIB
     assert store.sweep_temporary(later) == usage.count
     assert store.stale_temporary(later) == TemporaryUsage(0, 0)
     assert list(store.iter_blobs()) == [kept]
@@ -442,14 +442,14 @@ def _fails_fast(action: Callable[[], object], limit: float = 10) -> None:
 @pytest.mark.s3
 def test_a_stopped_endpoint_is_unavailable_fast_then_works_after_restart(s3_server):
     store = s3_store(s3_server)
-    staged = stage(store, b"staged before the outage")
+    staged = stage(store, os.urandom(9 * MIB))  # a temporary object before the outage
     writer = store.writer()
     writer.write(os.urandom(9 * MIB))  # a multipart upload is open when S3 goes away
     s3_server.stop()
     try:
         # Parts go out in the background: a failure surfaces by finish() at the latest.
         _fails_fast(lambda: (writer.write(os.urandom(9 * MIB)), writer.finish()))
-        _fails_fast(lambda: store.writer().finish())
+        _fails_fast(lambda: store.promote(stage(store, b"held in memory until promote")))
         _fails_fast(lambda: store.promote(staged))
         _fails_fast(lambda: store.open(sha(b"anything")))
         _fails_fast(store.check)
@@ -593,3 +593,16 @@ def test_a_crashed_declared_upload_to_the_final_key_is_counted_and_swept(s3_serv
     assert store.sweep_temporary(later) == 1
     assert store.stale_temporary(later) == TemporaryUsage(0, 0)
     assert store.modified_at(sha(content)) is None
+
+
+@pytest.mark.s3
+def test_a_small_body_reaches_s3_only_when_promoted(s3_server):
+    """Under one part the digest is known before anything is sent: no temporary object,
+    one PutObject to the final key in promote."""
+    store = s3_store(s3_server)
+    staged = stage(store, b"small and undeclared")
+    assert store.temporary_count() == 0
+    assert store.modified_at(staged.sha256) is None
+    store.promote(staged)
+    assert read(store, staged.sha256) == b"small and undeclared"
+    assert store.temporary_count() == 0
