@@ -216,3 +216,33 @@ def test_a_wrong_sha256_digest_field_is_refused_and_stores_nothing(pair, key, tm
     assert "sha256_digest" in answer.text
     assert pair[0].blob_count() == blobs_before
     assert pair[0].temp_count() == 0
+
+
+def test_the_same_wheel_declared_twice_is_stored_once_and_its_bytes_dropped_the_second_time(
+    pair, key, tmp_path
+):
+    from tests.integration.pypi.distributions import write_wheel
+
+    wheel = write_wheel(tmp_path, "twice-wheel", "1.0.0", payload=os.urandom(9 * 1024 * 1024))
+    content, blobs_before = wheel.read_bytes(), pair[0].blob_count()
+    fields = {
+        ":action": "file_upload",
+        "name": "twice-wheel",
+        "version": "1.0.0",
+        "sha256_digest": hashlib.sha256(content).hexdigest(),
+    }
+    for server in pair:  # the second finds the blob present: hashed, dropped, refreshed
+        with client(server, key) as http:
+            answer = http.post(
+                "/pypi/shared/legacy/",
+                data=fields,
+                files={"content": (wheel.name, content)},
+                auth=("__token__", key),
+            )
+        assert answer.status_code == 200, answer.text
+    assert "identical file already present" in answer.text
+    assert pair[0].blob_count() == blobs_before + 1
+    assert pair[0].temp_count() == 0
+    sha = hashlib.sha256(content).hexdigest()
+    with client(pair[0], key) as http:
+        assert http.get(f"/pypi/shared/files/{sha}/{wheel.name}").content == content
