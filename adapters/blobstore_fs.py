@@ -141,7 +141,7 @@ class FilesystemBlobStore(BlobStore):
             raise BlobNotFound("The staged blob does not exist.")
         return self._tmp / staged.token
 
-    def writer(self, max_size: int | None = None) -> BlobWriter:
+    def writer(self, max_size: int | None = None, sha256: str | None = None) -> BlobWriter:
         with _disk_errors():
             self._tmp.mkdir(parents=True, exist_ok=True)
         return _FileWriter(self._tmp / f"{uuid.uuid4().hex}.part", max_size, self._direct_io)

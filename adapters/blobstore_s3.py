@@ -19,6 +19,7 @@ through Orchard (MinIO rewrites metadata only; AWS copies server-side).
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Iterator
@@ -30,6 +31,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from adapters import s3_direct
+from adapters.s3_direct import DirectStaged, DirectWriter
 from adapters.s3_streams import (
     UNAVAILABLE,
     RangeFile,
@@ -40,6 +43,7 @@ from adapters.s3_streams import (
     s3_errors,
 )
 from domain.errors import BackendUnavailable, BlobNotFound
+from domain.model import Checksums
 from domain.names import blob_key, blob_of_key, content_disposition
 from domain.ports import BlobReader, BlobStore, BlobWriter, StagedBlob, TemporaryUsage
 
@@ -97,16 +101,30 @@ class S3BlobStore(BlobStore):
     def _object(self, key: str) -> S3Object:
         return S3Object(self._client, self._bucket, key)
 
-    def writer(self, max_size: int | None = None) -> BlobWriter:
+    def writer(self, max_size: int | None = None, sha256: str | None = None) -> BlobWriter:
         self._ensure_bucket()
+        if sha256 is not None:  # declared up front: straight to the final key
+            target = self._object(self._key(sha256))
+            refresh = functools.partial(self._refresh, target.key)
+            return DirectWriter(target, sha256, max_size, refresh)
         token = new_token()
-        return S3Writer(self._object(self._temp_key(token)), token, max_size)
+        return S3Writer(self._object(self._temp_key(token)), token, max_size, self._held)
+
+    def _held(self, checksums: Checksums, data: bytes) -> StagedBlob:
+        """A body that fit in one part, whose digest is known only now: it is kept in
+        memory and PUT to its final key in promote, like a declared one."""
+        return s3_direct.held(checksums, self._object(self._key(checksums.sha256)), data)
 
     def open_staged(self, staged: StagedBlob) -> BinaryIO:
+        if isinstance(staged, DirectStaged):
+            return s3_direct.open_staged(staged)
         raw = RangeFile(self._object(self._temp_key(staged.token)), staged.size)
         return io.BufferedReader(raw, buffer_size=256 * 1024)
 
     def promote(self, staged: StagedBlob) -> None:
+        if isinstance(staged, DirectStaged):
+            s3_direct.promote(staged, functools.partial(self._refresh, self._key(staged.sha256)))
+            return
         target, source = self._key(staged.sha256), self._temp_key(staged.token)
         try:
             self._copy(target, target, staged.size)  # exists: refresh LastModified only
@@ -114,6 +132,12 @@ class S3BlobStore(BlobStore):
             self._copy(source, target, staged.size)
         with s3_errors():
             self._client.delete_object(Bucket=self._bucket, Key=source)
+
+    def _refresh(self, key: str) -> None:
+        """Restart an existing object's LastModified; ``BlobNotFound`` when there is none."""
+        with s3_errors():
+            size = self._client.head_object(Bucket=self._bucket, Key=key)["ContentLength"]
+        self._copy(key, key, int(size))
 
     def _copy(self, source: str, target: str, size: int) -> None:
         origin = {"Bucket": self._bucket, "Key": source}
@@ -132,6 +156,9 @@ class S3BlobStore(BlobStore):
             )
 
     def discard(self, staged: StagedBlob) -> None:
+        if isinstance(staged, DirectStaged):
+            s3_direct.discard(staged)
+            return
         with s3_errors():
             self._client.delete_object(Bucket=self._bucket, Key=self._temp_key(staged.token))
 
@@ -180,14 +207,22 @@ class S3BlobStore(BlobStore):
 
     def _stale_uploads(self, older_than: datetime) -> Iterator[dict[str, Any]]:
         # No Prefix: MinIO lists nothing for a prefix that is not a whole key (minio#20989).
-        pages, ours = self._client.get_paginator("list_multipart_uploads"), self._prefix + ".tmp/"
+        pages = self._client.get_paginator("list_multipart_uploads")
         with s3_errors():
             for page in pages.paginate(Bucket=self._bucket):
                 for upload in page.get("Uploads", []):
-                    if not upload["Key"].startswith(ours) or _started(upload) >= older_than:
+                    if not self._ours(upload["Key"]) or _started(upload) >= older_than:
                         continue
                     if self._idle(upload, older_than):
                         yield upload
+
+    def _ours(self, key: str) -> bool:
+        """A temporary object's upload, or a direct one to a blob's final key (invisible
+        until completed, so aborting a stale one never touches the blob)."""
+        if not key.startswith(self._prefix):
+            return False
+        rest = key[len(self._prefix) :]
+        return rest.startswith(".tmp/") or blob_of_key(rest) is not None
 
     def _idle(self, upload: dict[str, Any], older_than: datetime) -> bool:
         """A slow client's upload may have started long ago: its last part counts."""

@@ -11,7 +11,7 @@ import contextlib
 import io
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +21,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from adapters.hashing import MultiHasher
 from domain.errors import BackendUnavailable, BlobNotFound, TooLarge
+from domain.model import Checksums
 from domain.ports import BlobReader, BlobWriter, StagedBlob
 
 CHUNK = 1024 * 1024
@@ -67,9 +68,16 @@ class S3Writer(BlobWriter):
     """Hashes each chunk and sends full parts from background threads as they fill, into
     the temporary object ``target``; ``token`` names it in the ``StagedBlob``."""
 
-    def __init__(self, target: S3Object, token: str, max_size: int | None) -> None:
+    def __init__(
+        self,
+        target: S3Object,
+        token: str,
+        max_size: int | None,
+        hold: Callable[[Checksums, bytes], StagedBlob] | None = None,
+    ) -> None:
         self._target, self._max_size = target, max_size
         self._token = token
+        self._hold = hold  # for a body under one part: keep it in memory, hashed
         self._part_size = max(PART, -(-(max_size or 0) // 10_000))
         self._hasher, self._buffer = MultiHasher(), bytearray()
         self._upload_id: str | None = None
@@ -123,6 +131,12 @@ class S3Writer(BlobWriter):
     def finish(self) -> StagedBlob:
         if not self._open:
             raise ValueError("I/O operation on a finished or aborted upload.")
+        if self._upload_id is None and self._hold is not None:
+            # Nothing sent yet and the digest known: no temporary object at all; the
+            # store PUTs the bytes to their final key in promote (one request, not four).
+            held = self._hold(self._hasher.checksums(), bytes(self._buffer))
+            self._open, self._buffer = False, bytearray()
+            return held
         self._guarded(self._complete)
         self._open = False
         return StagedBlob(token=self._token, checksums=self._hasher.checksums())

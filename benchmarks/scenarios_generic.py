@@ -31,12 +31,27 @@ def big_files(rec: Recorder, orchards: dict, nginx, moto, big: Path, rounds: int
         moto.client().create_bucket(Bucket=bucket)
         moto.client().upload_file(str(big), bucket, "direct/fixed")
 
+    kept: dict[str, set[str]] = {}
+
+    def upload(i: int, server, url: str) -> dict:
+        # New bytes every round, their SHA-256 declared first (what twine and uv do):
+        # every round stores (none deduplicates the last), on S3 straight to the final key.
+        result = transfer.curl_upload(server, url, big, f"r{i}", fresh=True)
+        if getattr(server, "moto", None) is not None:
+            transfer.tidy_bucket(moto.client(), "orchard-bench", kept)
+        return result
+
+    def direct(i: int) -> dict:
+        result = transfer.boto3_upload(moto.client(), bucket, big)
+        transfer.tidy_bucket(moto.client(), bucket, kept)
+        return result
+
     uploads = {
-        name: (lambda i, s=server, u=urls[name]: transfer.curl_upload(s, u, big, f"r{i}"))
+        name: (lambda i, s=server, u=urls[name]: upload(i, s, u))
         for name, server in orchards.items()
     }
     if bucket:
-        uploads["boto3 direct (moto)"] = lambda i: transfer.boto3_upload(moto.client(), bucket, big)
+        uploads["boto3 direct (moto)"] = direct
     rec.note_load()
     up = alternate(uploads, rounds)
     for name, runs in up.items():

@@ -6,6 +6,7 @@ server. Each transfer samples the server's process-tree memory while it runs.
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import os
 import threading
@@ -29,12 +30,17 @@ def _curl(args: list[str], expect_bytes: int | None = None) -> float:
     return float(seconds)
 
 
-def curl_upload(server, package_url: str, path: Path, tag: str) -> dict:
+def curl_upload(server, package_url: str, path: Path, tag: str, fresh: bool = False) -> dict:
+    """``fresh``: first make the file's content new (its last 32 bytes) and send its
+    SHA-256 as ``X-Checksum-SHA256``, as a client that knows it does: every round then
+    stores new bytes (not a deduplicated copy of the last round's) on the declared path."""
+    declared = ["-H", f"X-Checksum-SHA256: {freshen(path)}"] if fresh else []
     with TreeSampler(server.pid) as sampler:
         seconds = _curl(
             [
                 "-H",
                 f"Authorization: Bearer {server.api_key}",
+                *declared,
                 "-F",
                 f"file=@{path}",
                 "-F",
@@ -43,6 +49,24 @@ def curl_upload(server, package_url: str, path: Path, tag: str) -> dict:
             ]
         )
     return _transfer(path.stat().st_size, seconds, sampler)
+
+
+def tidy_bucket(client, bucket: str, kept: dict[str, set[str]]) -> None:
+    """moto holds every object in memory: drop what each round added, keeping what the
+    bucket held after its first (the blob the downloads read). Untimed."""
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    keys = {item["Key"] for page in pages for item in page.get("Contents", [])}
+    for key in keys - kept.setdefault(bucket, keys):
+        client.delete_object(Bucket=bucket, Key=key)
+
+
+def freshen(path: Path) -> str:
+    """Give the file new content (its last 32 bytes) and return its SHA-256 (untimed)."""
+    with path.open("r+b") as file:
+        file.seek(-32, os.SEEK_END)
+        file.write(os.urandom(32))
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def curl_download(server, url: str, size: int) -> dict:

@@ -80,8 +80,15 @@ class BlobStore(abc.ABC):
     """Content-addressed storage: a blob's key is the hex SHA-256 of its bytes."""
 
     @abc.abstractmethod
-    def writer(self, max_size: int | None = None) -> BlobWriter:
-        """Open a temporary object to stream into. ``max_size`` bounds it (``TooLarge``)."""
+    def writer(self, max_size: int | None = None, sha256: str | None = None) -> BlobWriter:
+        """Open a temporary object to stream into. ``max_size`` bounds it (``TooLarge``).
+
+        ``sha256`` is the digest the client declared before sending the bytes (lowercase
+        hex), if any. A store may then write straight to the final key, or drop bytes it
+        already holds, as long as nothing becomes visible unless the bytes hash to it:
+        ``finish`` still reports the digests of what was received, and the caller still
+        compares them with the declaration before it promotes.
+        """
 
     @abc.abstractmethod
     def open_staged(self, staged: StagedBlob) -> BinaryIO:

@@ -19,7 +19,7 @@ from entrypoints.http.limits import file_upload
 from entrypoints.http.metrics import record_upload
 from entrypoints.http.pypi import api as pypi_api
 from entrypoints.http.requests import load_args, load_form, load_json, single_file
-from entrypoints.http.streaming import claim_staged, drain_body
+from entrypoints.http.streaming import claim_staged, declare_sha256, drain_body
 
 bp = Blueprint("artifacts", __name__, url_prefix="/api/v1")
 PKG = "/project/<project>/<package>"
@@ -34,6 +34,7 @@ def upload(project: str, package: str) -> Response:
     check_upload_allowed(  # before reading a byte of the body
         read_uow(), actor=actor, project=project, package=package, expected_sha256=checksum
     )
+    declare_sha256(checksum)  # then the store may write the bytes to their final key
     form = load_form(s.UploadForm())
     drain_body()
     file = single_file("file")

@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from flask import Flask, Request, g, request
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.formparser import FormDataParser, MultiPartParser
+from werkzeug.formparser import FormDataParser
 
 from domain.errors import IncompleteContent
 from domain.ports import BlobWriter, StagedBlob
 from entrypoints.http.context import services
+from entrypoints.http.multipart import FieldsFirstParser
 
 PARSE_BUFFER = 1024 * 1024  # werkzeug's default is 64 KiB; larger chunks cost less per byte
 # Below this a chunk is stored inline: a thread hand-off (~20 us) would cost more than the
 # overlap saves (a 4 KiB upload is one small chunk).
 PIPELINE_THRESHOLD = 64 * 1024
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 @functools.cache
@@ -109,11 +112,32 @@ def claim_staged(file: FileStorage) -> StagedBlob:
     return file.stream.claim()
 
 
+def declare_sha256(value: str | None = None, *, field: str | None = None) -> None:
+    """The SHA-256 the client declared before its bytes: a header's ``value``, or the
+    form ``field`` that precedes the file part (PyPI's ``sha256_digest``). The store may
+    then write the file straight to its final key; the caller must still verify the
+    digest (the use cases do), since a wrong one only makes the store keep nothing."""
+    g.orchard_declared_sha256 = _digest(value)
+    g.orchard_declared_field = field
+
+
+def _declared_sha256() -> str | None:
+    if g.get("orchard_declared_sha256"):
+        return g.orchard_declared_sha256
+    parser, field = g.get("orchard_form_parser"), g.get("orchard_declared_field")
+    return _digest(parser.field(field)) if parser is not None and field else None
+
+
+def _digest(value: str | None) -> str | None:
+    value = (value or "").strip().lower()
+    return value if _HEX64.fullmatch(value) else None
+
+
 class _FormDataParser(FormDataParser):
     def _parse_multipart(self, stream, mimetype, content_length, options):
         # buffer_size must go to the constructor: MultiPartParser.__init__ sets it on the
         # instance, so a class attribute is silently ignored (it was, until measured).
-        parser = MultiPartParser(
+        parser = g.orchard_form_parser = FieldsFirstParser(
             stream_factory=self.stream_factory,
             max_form_memory_size=self.max_form_memory_size,
             max_form_parts=self.max_form_parts,
@@ -167,7 +191,8 @@ class OrchardRequest(Request):
         self, total_content_length, content_type, filename=None, content_length=None
     ):
         svc = services()
-        sink = BlobSink(svc.blobs.writer(max_size=svc.settings.max_upload_size))
+        writer = svc.blobs.writer(max_size=svc.settings.max_upload_size, sha256=_declared_sha256())
+        sink = BlobSink(writer)
         g.setdefault("orchard_sinks", []).append(sink)
         return sink
 

@@ -76,8 +76,10 @@ class FakeBlobStore(BlobStore):
         self.blobs: dict[str, tuple[bytes, datetime]] = {}
         self.staged: dict[str, tuple[bytearray, datetime]] = {}
         self.quarantined: dict[str, bytes] = {}  # sha256 -> bytes moved aside by fsck
+        self.declared: list[str | None] = []  # each writer's declared SHA-256, in order
 
-    def writer(self, max_size: int | None = None) -> BlobWriter:
+    def writer(self, max_size: int | None = None, sha256: str | None = None) -> BlobWriter:
+        self.declared.append(sha256)
         return _FakeWriter(self, max_size)
 
     def open_staged(self, staged: StagedBlob) -> BinaryIO:

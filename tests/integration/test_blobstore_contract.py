@@ -310,7 +310,7 @@ def test_iter_blobs_lists_every_promoted_blob_and_nothing_else(store):
 def test_sweep_removes_only_temporary_objects_older_than_the_cutoff(subject):
     store = subject.store
     kept = put(store, b"promoted")
-    stage(store, b"left behind")
+    stage(store, os.urandom(9 * MIB))  # staged past one part (S3 keeps smaller in memory)
     crashed = store.writer()
     crashed.write(os.urandom(9 * MIB))  # on S3: an open multipart upload
     assert store.sweep_temporary(subject.now() - timedelta(hours=1)) == 0
@@ -332,16 +332,16 @@ def wait_for_usage(store: BlobStore, older_than: datetime, at_least: int) -> Tem
 def test_stale_temporary_reports_what_the_sweep_removes_and_removes_nothing(subject):
     store = subject.store
     kept = put(store, b"promoted")
-    stage(store, b"left behind")  # staged, never promoted nor discarded
+    stage(store, os.urandom(9 * MIB))  # staged, never promoted nor discarded
     crashed = store.writer()  # a worker killed mid-upload: never finished nor aborted
     crashed.write(os.urandom(9 * MIB))  # on S3: a multipart upload holding one 8 MiB part
     assert store.stale_temporary(subject.now() - timedelta(hours=1)) == TemporaryUsage(0, 0)
     later = subject.now() + timedelta(hours=1)
     # S3 holds the whole parts sent (the writer sends them in the background: wait for
     # the first to land); a file holds every byte written.
-    usage = wait_for_usage(store, later, at_least=len(b"left behind") + 8 * MIB)
+    usage = wait_for_usage(store, later, at_least=9 * MIB + 8 * MIB)
     assert usage.count == 2 and subject.temporary_count() == 2
-    assert usage.bytes <= len(b"left behind") + 9 * MIB
+    assert usage.bytes <= 18 * MIB
     assert store.sweep_temporary(later) == usage.count
     assert store.stale_temporary(later) == TemporaryUsage(0, 0)
     assert list(store.iter_blobs()) == [kept]
@@ -442,14 +442,14 @@ def _fails_fast(action: Callable[[], object], limit: float = 10) -> None:
 @pytest.mark.s3
 def test_a_stopped_endpoint_is_unavailable_fast_then_works_after_restart(s3_server):
     store = s3_store(s3_server)
-    staged = stage(store, b"staged before the outage")
+    staged = stage(store, os.urandom(9 * MIB))  # a temporary object before the outage
     writer = store.writer()
     writer.write(os.urandom(9 * MIB))  # a multipart upload is open when S3 goes away
     s3_server.stop()
     try:
         # Parts go out in the background: a failure surfaces by finish() at the latest.
         _fails_fast(lambda: (writer.write(os.urandom(9 * MIB)), writer.finish()))
-        _fails_fast(lambda: store.writer().finish())
+        _fails_fast(lambda: store.promote(stage(store, b"held in memory until promote")))
         _fails_fast(lambda: store.promote(staged))
         _fails_fast(lambda: store.open(sha(b"anything")))
         _fails_fast(store.check)
@@ -470,3 +470,139 @@ def test_a_hung_endpoint_times_out_instead_of_hanging(s3_server):
     finally:
         s3_server.resume()
     store.check()
+
+
+# ------------------------------------------------------------------ a digest declared up front
+# (S3 writes straight to the final key; the other stores ignore the declaration.)
+
+
+def stage_declared(store: BlobStore, content: bytes, declared: str | None = None) -> StagedBlob:
+    writer = store.writer(sha256=declared or sha(content))
+    for offset in range(0, len(content), MIB):
+        writer.write(content[offset : offset + MIB])
+    return writer.finish()
+
+
+@pytest.mark.parametrize("size", [1, 300 * KIB, 9 * MIB, 17 * MIB + 5])
+def test_declared_bytes_are_invisible_until_promoted_then_whole(subject, size):
+    store, content = subject.store, os.urandom(size)
+    staged = stage_declared(store, content)
+    assert staged.sha256 == sha(content) and staged.size == size
+    assert store.modified_at(staged.sha256) is None
+    assert list(store.iter_blobs()) == []
+    store.promote(staged)
+    assert read(store, staged.sha256) == content
+    assert subject.temporary_count() == 0
+
+
+@pytest.mark.parametrize("size", [5, 9 * MIB])
+def test_a_wrong_declared_digest_stores_nothing_and_reports_the_real_one(subject, size):
+    store, content = subject.store, os.urandom(size)
+    wrong = sha(b"something else")
+    staged = stage_declared(store, content, declared=wrong)
+    assert staged.sha256 == sha(content)  # the caller compares and refuses
+    assert store.modified_at(wrong) is None and store.modified_at(staged.sha256) is None
+    store.discard(staged)
+    assert list(store.iter_blobs()) == []
+    assert subject.temporary_count() == 0
+
+
+@pytest.mark.parametrize("size", [5, 9 * MIB])
+def test_declared_bytes_already_stored_refresh_the_blob_and_leave_nothing(subject, size):
+    store, content = subject.store, os.urandom(size)
+    sha256 = put(store, content)
+    first = store.modified_at(sha256)
+    subject.let_time_pass()
+    staged = stage_declared(store, content)
+    store.promote(staged)
+    assert store.modified_at(sha256) > first
+    assert read(store, sha256) == content
+    assert list(store.iter_blobs()) == [sha256]
+    assert subject.temporary_count() == 0
+
+
+@pytest.mark.parametrize("size", [5, 9 * MIB])
+def test_declared_bytes_discarded_or_aborted_leave_nothing(subject, size):
+    store, content = subject.store, os.urandom(size)
+    store.discard(stage_declared(store, content))
+    writer = store.writer(sha256=sha(content))
+    writer.write(content)
+    writer.abort()
+    unclaimed = store.writer(sha256=sha(content))
+    unclaimed.write(content)
+    unclaimed.finish()
+    unclaimed.abort()  # the HTTP layer's teardown of a part nobody claimed
+    assert store.modified_at(sha(content)) is None
+    assert subject.temporary_count() == 0
+
+
+@pytest.mark.parametrize("size", [300 * KIB, 9 * MIB])
+def test_open_staged_reads_declared_bytes_before_promote(store, size):
+    content = os.urandom(size - 4) + b"END!"
+    staged = stage_declared(store, content)
+    with store.open_staged(staged) as file:
+        file.seek(-4, os.SEEK_END)
+        assert file.read() == b"END!"
+        file.seek(0)
+        assert file.read() == content
+    store.promote(staged)
+    assert read(store, staged.sha256) == content
+
+
+def test_declared_bytes_over_the_limit_are_too_large_and_leave_nothing(subject):
+    writer = subject.store.writer(max_size=9 * MIB, sha256=sha(b"x"))
+    with pytest.raises(TooLarge):
+        for _ in range(10):
+            writer.write(os.urandom(MIB))
+    writer.abort()
+    assert subject.temporary_count() == 0
+    assert list(subject.store.iter_blobs()) == []
+
+
+def test_a_crashed_declared_upload_is_swept_and_the_blob_never_appears(subject):
+    store, content = subject.store, os.urandom(9 * MIB)
+    crashed = store.writer(sha256=sha(content))  # killed mid-upload: never finished
+    crashed.write(content)
+    later = subject.now() + timedelta(hours=1)
+    wait_for_usage(store, later, at_least=0)
+    store.sweep_temporary(later)
+    assert subject.temporary_count() == 0
+    assert store.modified_at(sha(content)) is None
+
+
+@pytest.mark.s3
+def test_a_present_blob_removed_before_promote_fails_unavailable_and_records_nothing(s3_server):
+    store, content = s3_store(s3_server), os.urandom(9 * MIB)
+    sha256 = put(store, content)
+    staged = stage_declared(store, content)  # found present: the bytes were dropped
+    store.delete(sha256)  # GC got there first (its lock was taken before ours)
+    with pytest.raises(BackendUnavailable):
+        store.promote(staged)
+    assert store.modified_at(sha256) is None
+    assert store.temporary_count() == 0
+
+
+@pytest.mark.s3
+def test_a_crashed_declared_upload_to_the_final_key_is_counted_and_swept(s3_server):
+    store, content = s3_store(s3_server), os.urandom(9 * MIB)
+    crashed = store.writer(sha256=sha(content))
+    crashed.write(content)  # one part sent to the final key's multipart upload
+    later = datetime.now(UTC) + timedelta(hours=1)
+    assert wait_for_usage(store, later, at_least=8 * MIB).count == 1
+    assert store.sweep_temporary(datetime.now(UTC) - timedelta(hours=1)) == 0
+    assert store.sweep_temporary(later) == 1
+    assert store.stale_temporary(later) == TemporaryUsage(0, 0)
+    assert store.modified_at(sha(content)) is None
+
+
+@pytest.mark.s3
+def test_a_small_body_reaches_s3_only_when_promoted(s3_server):
+    """Under one part the digest is known before anything is sent: no temporary object,
+    one PutObject to the final key in promote."""
+    store = s3_store(s3_server)
+    staged = stage(store, b"small and undeclared")
+    assert store.temporary_count() == 0
+    assert store.modified_at(staged.sha256) is None
+    store.promote(staged)
+    assert read(store, staged.sha256) == b"small and undeclared"
+    assert store.temporary_count() == 0

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import fcntl
 import os
+import struct
+import threading
+import time
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
@@ -131,3 +135,65 @@ def test_only_database_files_get_a_lock_file() -> None:
     assert sqlite_writers.lock_path(":memory:") is None
     assert sqlite_writers.lock_path("file:shared?mode=memory") is None
     assert sqlite_writers.lock_path(None) is None
+
+
+def counters(lock: str) -> tuple[int, int]:
+    """(next ticket, ticket being served) from the lock file's first 16 bytes."""
+    with open(lock, "rb") as file:
+        return struct.unpack("<QQ", file.read(16))
+
+
+def wait_until(predicate, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while not predicate():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.001)
+
+
+def test_waiting_writers_get_the_lock_in_the_order_they_came(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(sqlite_writers, "STALL", 60.0)  # nobody is skipped here
+    lock = str(tmp_path / "orchard.db.writers")
+    holder = SimpleNamespace(info={})
+    sqlite_writers.acquire(holder, lock, 30)
+    order: list[int] = []
+
+    def writer(number: int) -> None:
+        connection = SimpleNamespace(info={})
+        sqlite_writers.acquire(connection, lock, 30)
+        order.append(number)
+        sqlite_writers.release(connection)
+
+    threads = []
+    for number in range(6):
+        threads.append(threading.Thread(target=writer, args=(number,)))
+        threads[-1].start()
+        wait_until(lambda n=number: counters(lock)[0] == n + 2, f"writer {number} queued")
+    time.sleep(0.05)  # the later writers have polled many times while the lock was held
+    sqlite_writers.release(holder)
+    for thread in threads:
+        thread.join(30)
+    assert order == list(range(6))
+    assert counters(lock) == (7, 7)
+    assert free(lock)
+
+
+@pytest.mark.parametrize("died", ["holding the lock", "waiting in the queue"])
+def test_a_writer_that_died_is_skipped(db, monkeypatch, died) -> None:
+    engine, lock = db
+    monkeypatch.setattr(sqlite_writers, "STALL", 0.02)
+    dead = SimpleNamespace(info={})
+    sqlite_writers.acquire(dead, lock, 30)
+    if died == "holding the lock":
+        os.close(dead.info.pop("orchard_writer_lock").descriptor)  # as the kernel does
+    else:
+        sqlite_writers._tickets_for(lock).take()  # a ticket nobody will ever use
+        sqlite_writers.release(dead)
+    uow = SqlAlchemyUnitOfWork(engine)
+    with uow:
+        add_project(uow, "after-the-dead")
+        uow.commit()
+    with SqlAlchemyUnitOfWork(engine, read_only=True) as reader:
+        assert reader.projects.get("after-the-dead") is not None
+    taken, served = counters(lock)
+    assert served == taken  # the queue moved past the dead one's ticket
+    assert free(lock)

@@ -70,9 +70,47 @@ def client(server: LiveServer, key: str) -> httpx.Client:
     )
 
 
-def upload(server: LiveServer, key: str, content: bytes, **fields: str) -> httpx.Response:
+def upload(
+    server: LiveServer, key: str, content: bytes, declared: str | None = None, **fields: str
+) -> httpx.Response:
+    """``declared``: an ``X-Checksum-SHA256`` sent before the bytes (S3 then writes them
+    straight to the final key)."""
+    headers = {"X-Checksum-SHA256": declared} if declared else {}
     with client(server, key) as http:
-        return http.post(f"{PKG}/upload", files={"file": ("f.bin", content)}, data=fields)
+        return http.post(
+            f"{PKG}/upload", files={"file": ("f.bin", content)}, data=fields, headers=headers
+        )
+
+
+def test_declared_identical_bytes_through_both_store_one_blob_and_count_every_upload(pair, key):
+    content = os.urandom(9 * 1024 * 1024)  # past one part: a multipart upload to the final key
+    sha = hashlib.sha256(content).hexdigest()
+    blobs_before = pair[0].blob_count()
+    with ThreadPoolExecutor(4) as pool:
+        responses = list(
+            pool.map(lambda i: upload(pair[i % 2], key, content, sha, tag=f"big-{i}"), range(6))
+        )
+    assert [r.status_code for r in responses] == [200] * 6
+    with client(pair[1], key) as http:
+        assert http.get(f"/api/v1/artifact/{sha}").json()["ref_count"] == 6
+        assert http.get(f"{PKG}/+/tag:big-0").content == content
+    assert pair[0].blob_count() == blobs_before + 1
+    assert pair[0].temp_count() == 0
+
+
+@pytest.mark.parametrize("size", [5_000, 9 * 1024 * 1024])
+def test_a_wrong_declared_digest_through_either_instance_stores_nothing(pair, key, size):
+    content = os.urandom(size)
+    wrong = hashlib.sha256(b"not the content").hexdigest()
+    blobs_before = pair[0].blob_count()
+    for server in pair:
+        answer = upload(server, key, content, wrong, tag="wrong-digest")
+        assert answer.status_code in (400, 422), answer.text
+        assert "checksum" in answer.json()["detail"].lower()
+    with client(pair[0], key) as http:
+        assert http.get(f"{PKG}/+/tag:wrong-digest").status_code == 404
+    assert pair[0].blob_count() == blobs_before
+    assert pair[0].temp_count() == 0
 
 
 def test_identical_bytes_through_both_instances_count_every_upload(pair, key):
@@ -112,16 +150,20 @@ def test_a_version_claimed_on_one_instance_is_immutable_on_the_other(pair, key):
         assert http.get(f"{PKG}/+/version:7.7.7").content == b"first content"
 
 
-def test_gc_on_one_instance_never_deletes_what_the_other_is_uploading(pair, key):
+@pytest.mark.parametrize("declare", [False, True], ids=["staged", "declared"])
+def test_gc_on_one_instance_never_deletes_what_the_other_is_uploading(pair, key, declare):
     for round_number in range(4):
-        content = f"phoenix round {round_number} ".encode() * 5000
+        content = f"phoenix {declare} round {round_number} ".encode() * 5000
         sha = hashlib.sha256(content).hexdigest()
         assert upload(pair[0], key, content).status_code == 200
         with client(pair[0], key) as http:  # released: garbage from now on
             assert http.delete(f"{PKG}/artifacts/{sha}").status_code == 204
         results: dict = {}
+        declared = sha if declare else None
         uploader = threading.Thread(
-            target=lambda c=content, r=results: r.update(up=upload(pair[1], key, c, tag="phoenix"))
+            target=lambda c=content, r=results, d=declared: r.update(
+                up=upload(pair[1], key, c, d, tag="phoenix")
+            )
         )
         uploader.start()
         gc = pair[0].cli("gc", "--apply", "--grace", "0")
@@ -133,3 +175,74 @@ def test_gc_on_one_instance_never_deletes_what_the_other_is_uploading(pair, key)
             downloaded = http.get(f"{PKG}/+/tag:phoenix")
         assert downloaded.status_code == 200
         assert hashlib.sha256(downloaded.content).hexdigest() == sha
+
+
+def test_twine_sends_its_digest_first_and_the_wheel_is_served_by_both(pair, key, tmp_path):
+    """twine sends ``sha256_digest`` before the ``content`` part: a wheel past one part
+    goes straight to its final key, its METADATA read from there before the commit."""
+    from tests.integration.pypi.clients import client_env, twine_upload
+    from tests.integration.pypi.distributions import write_wheel
+
+    wheel = write_wheel(tmp_path, "direct-wheel", "1.0.0", payload=os.urandom(9 * 1024 * 1024))
+    sha = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    legacy = f"{pair[0].url}/pypi/shared/legacy/"
+    up = twine_upload(client_env(tmp_path / "home"), legacy, [wheel], "__token__", key)
+    assert up.returncode == 0, up.stdout + up.stderr
+    with client(pair[1], key) as http:
+        served = http.get(f"/pypi/shared/files/{sha}/{wheel.name}")
+    assert served.status_code == 200 and served.content == wheel.read_bytes()
+    assert pair[0].temp_count() == 0
+
+
+def test_a_wrong_sha256_digest_field_is_refused_and_stores_nothing(pair, key, tmp_path):
+    from tests.integration.pypi.distributions import write_wheel
+
+    wheel = write_wheel(tmp_path, "wrong-digest", "1.0.0", payload=os.urandom(9 * 1024 * 1024))
+    blobs_before = pair[0].blob_count()
+    fields = {
+        ":action": "file_upload",
+        "name": "wrong-digest",
+        "version": "1.0.0",
+        "sha256_digest": hashlib.sha256(b"other bytes").hexdigest(),
+    }
+    with client(pair[1], key) as http:
+        answer = http.post(
+            "/pypi/shared/legacy/",
+            data=fields,
+            files={"content": (wheel.name, wheel.read_bytes())},
+            auth=("__token__", key),
+        )
+    assert answer.status_code == 400, answer.text
+    assert "sha256_digest" in answer.text
+    assert pair[0].blob_count() == blobs_before
+    assert pair[0].temp_count() == 0
+
+
+def test_the_same_wheel_declared_twice_is_stored_once_and_its_bytes_dropped_the_second_time(
+    pair, key, tmp_path
+):
+    from tests.integration.pypi.distributions import write_wheel
+
+    wheel = write_wheel(tmp_path, "twice-wheel", "1.0.0", payload=os.urandom(9 * 1024 * 1024))
+    content, blobs_before = wheel.read_bytes(), pair[0].blob_count()
+    fields = {
+        ":action": "file_upload",
+        "name": "twice-wheel",
+        "version": "1.0.0",
+        "sha256_digest": hashlib.sha256(content).hexdigest(),
+    }
+    for server in pair:  # the second finds the blob present: hashed, dropped, refreshed
+        with client(server, key) as http:
+            answer = http.post(
+                "/pypi/shared/legacy/",
+                data=fields,
+                files={"content": (wheel.name, content)},
+                auth=("__token__", key),
+            )
+        assert answer.status_code == 200, answer.text
+    assert "identical file already present" in answer.text
+    assert pair[0].blob_count() == blobs_before + 1
+    assert pair[0].temp_count() == 0
+    sha = hashlib.sha256(content).hexdigest()
+    with client(pair[0], key) as http:
+        assert http.get(f"/pypi/shared/files/{sha}/{wheel.name}").content == content

@@ -84,13 +84,57 @@ def test_the_report_renders_medians_ratios_and_targets():
         "| #6 | /simple/<project>/ 16 clients >= 3x devpi req/s | 9.0x (900 vs 100) | yes |" in text
     )
     assert "| hash-and-write sink, four digests, one Python thread | 200 |" in text
-    assert "| upload >= 80% of the one-thread hash-and-write sink | 32% (160 of 500 MB/s) |" in text
-    assert "four digests (report) | 80% (160 of 200 MB/s) | - |" in text
+    assert "computing SHA-256 only (retired, report) | 32% (160 of 500 MB/s) | - |" in text
     assert (
-        "| #6 | pip download of 50 packages within 1.2x of static nginx (with PEP 658 metadata) "
-        "| 1.15x (1.50 vs 1.30 s); vs nginx (static, no PEP 658): 1.50x (1.00 s) | yes |" in text
+        "| #19 | upload >= 90% of the one-thread sink computing Orchard's four digests "
+        "| 80% (160 of 200 MB/s) | **no** |" in text
+    )
+    assert (
+        "| #6 | pip download of 50 packages vs static nginx with PEP 658 metadata (report; #19) "
+        "| 1.15x (1.50 vs 1.30 s); vs nginx (static, no PEP 658): 1.50x (1.00 s) | - |" in text
     )
     assert "| 1.20x (1.20 vs 1.00 s); vs nginx (static, no PEP 658): 1.50x (0.80 s) | - |" in text
+
+
+def test_the_report_judges_issue_19s_rows():
+    from benchmarks import report, targets
+    from benchmarks.targets import EMBEDDED, NGINX, S3
+
+    rec = _fixed_results()
+    rows = [
+        ("upload 1 GiB (curl -F)", S3, "MB/s", 60.0),
+        ("upload 1 GiB (curl -F)", "boto3 direct (moto)", "MB/s", 100.0),
+        ("upload 1 GiB (curl -F)", S3, "peak PSS MiB", 180.0),
+        ("download 1 GiB (curl)", S3, "MB/s", 95.0),
+        ("download 1 GiB (curl)", "boto3 direct (moto)", "MB/s", 100.0),
+        ("upload 4 KiB files, 8 clients", EMBEDDED, "uploads/s", 260.0),
+        ("upload 4 KiB files, 8 clients", EMBEDDED, "p99 ms", 120.0),
+        ("upload 4 KiB files, 8 clients", S3, "uploads/s", 100.0),
+        ("pip download 50 packages", "devpi", "seconds", 1.6),
+        ("pip download 50 packages", S3, "seconds", 1.5),
+        ("pip download 200 MB wheel", EMBEDDED, "MB/s", 200.0),
+        ("pip download 200 MB wheel", "devpi", "MB/s", 190.0),
+        ("pip download 200 MB wheel", NGINX, "MB/s", 300.0),
+        ("/simple/<project>/ 16 clients", EMBEDDED, "p99 ms", 60.0),
+        ("/simple/<project>/ 16 clients", NGINX, "p99 ms", 30.0),
+    ]
+    for scenario, server, metric, value in rows:
+        rec.add(scenario, server, metric, [{"v": value}], "v")
+    targets.evaluate(rec)
+    text = report.render(rec.data)
+
+    assert "PostgreSQL + S3, >= 0.8x boto3 to the same endpoint | 0.60x" in text
+    assert "PostgreSQL + S3, >= 0.9x boto3 to the same endpoint | 0.95x" in text
+    assert "| #19 | memory during that upload < 200 MiB PSS | 180 MiB PSS" in text
+    assert "embedded: >= 250/s, p99 < 100 ms | 260/s, p99 120 ms | **no** |" in text
+    assert "PostgreSQL + S3: >= 100/s | 100/s | yes |" in text
+    assert "50 packages, embedded, <= devpi | 1.50 vs 1.60 s | yes |" in text
+    assert (
+        "200 MB wheel: >= devpi and >= 0.8x nginx | 200 MB/s; devpi 190, nginx 300 | **no** |"
+        in text
+    )
+    assert "PostgreSQL + S3, <= 1.3x nginx | 1.15x (1.50 vs 1.30 s) | yes |" in text
+    assert "16 clients p99 <= 3x nginx's in the same rounds | 2.0x (60.0 vs 30.0 ms)" in text
 
 
 def test_the_static_index_carries_pep_658_metadata_unless_told_not_to(tmp_path):

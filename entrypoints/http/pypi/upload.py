@@ -16,7 +16,7 @@ from entrypoints.http.metrics import record_upload
 from entrypoints.http.pypi import problems
 from entrypoints.http.pypi.routing import index_route, project_or_default
 from entrypoints.http.requests import single_file
-from entrypoints.http.streaming import claim_staged, drain_body
+from entrypoints.http.streaming import claim_staged, declare_sha256, drain_body
 
 bp = Blueprint("pypi_upload", __name__)
 problems.install(bp)
@@ -29,6 +29,7 @@ def upload(project: str | None) -> Response:
     svc = services()
     project, actor = project_or_default(project), current_principal()
     check_upload_allowed(read_uow(), actor=actor, project=project)  # before reading the body
+    declare_sha256(field="sha256_digest")  # sent before the content by twine and uv
     form, content = request.form, single_file("content")
     drain_body()
     distribution, part = _distribution_upload(project, form, content)
