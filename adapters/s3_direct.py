@@ -28,17 +28,15 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from botocore.exceptions import ClientError
 
-from adapters.hashing import MultiHasher
-from adapters.s3_streams import IN_FLIGHT, NETWORK_ERRORS, PART, RangeFile, S3Object, s3_errors
-from domain.errors import BackendUnavailable, BlobNotFound, ChecksumMismatch, TooLarge
+from adapters.s3_streams import NETWORK_ERRORS, PartSender, RangeFile, S3Object, s3_errors
+from domain.errors import BackendUnavailable, BlobNotFound, ChecksumMismatch
 from domain.model import Checksums
-from domain.ports import BlobWriter, StagedBlob
+from domain.ports import StagedBlob
 
 VANISHED = (
     "The stored copy of these bytes was removed while the upload was being recorded "
@@ -69,78 +67,26 @@ class DirectStaged(StagedBlob):
     placement: _Placement = field(default_factory=lambda: _Placement("refused"), compare=False)
 
 
-class DirectWriter(BlobWriter):
+class DirectWriter(PartSender):
     """Hashes every chunk; sends parts to the final key's multipart upload, or holds a
     small body in memory, or drops the bytes when the key already holds them."""
 
     def __init__(
         self, target: S3Object, declared: str, max_size: int | None, refresh: Callable[[], None]
     ) -> None:
-        self._target, self._declared, self._max_size = target, declared, max_size
+        super().__init__(target, max_size)
+        self._declared = declared
         self._refresh = refresh  # restarts the final key's LastModified, or BlobNotFound
-        self._part_size = max(PART, -(-(max_size or 0) // 10_000))
-        self._hasher, self._buffer = MultiHasher(), bytearray()
-        self._upload_id: str | None = None
-        self._present = False  # the final key held the blob before the first part
-        self._parts: list[Future[dict[str, Any]]] = []
-        self._pool: ThreadPoolExecutor | None = None
-        self._open = True
         self._staged: DirectStaged | None = None
 
-    def write(self, data: bytes) -> int:
-        if not self._open:
-            raise ValueError("I/O operation on a finished or aborted upload.")
-        if self._max_size is not None and self._hasher.size + len(data) > self._max_size:
-            self.abort()
-            raise TooLarge(f"The content exceeds the maximum size of {self._max_size} bytes.")
-        if self._present:
-            self._hasher.update(data)
-            return len(data)
-        self._hasher.update(data, alongside=lambda: self._buffer.extend(data))
-        if len(self._buffer) >= self._part_size:
-            self._guarded(self._send_part)
-        return len(data)
-
-    def _guarded(self, step: Any) -> Any:
-        try:
-            with s3_errors():
-                return step()
-        except BaseException:
-            self.abort()
-            raise
-
-    def _send_part(self) -> None:
-        client, bucket, key = self._target.client, self._target.bucket, self._target.key
-        if self._upload_id is None:
-            if self._refreshed():
-                self._present, self._buffer = True, bytearray()
-                return
-            self._upload_id = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
-            self._pool = ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix="orchard-s3-part")
-        for done in self._parts[: max(0, len(self._parts) - IN_FLIGHT + 1)]:
-            done.result()  # bounded memory: wait for the oldest before queueing another
-        body, self._buffer = bytes(self._buffer), bytearray()
-        assert self._pool is not None
-        self._parts.append(self._pool.submit(self._upload_part, len(self._parts) + 1, body))
-
-    def _refreshed(self) -> bool:
-        """Whether the final key holds the blob already; if so its LastModified restarts,
-        so GC, which spares blobs touched within its grace period, keeps it meanwhile."""
+    def _starting(self) -> bool:
+        """Send nothing when the final key holds the blob already; its LastModified then
+        restarts, so GC, which spares blobs touched within its grace period, keeps it."""
         try:
             self._refresh()
         except BlobNotFound:
-            return False
-        return True
-
-    def _upload_part(self, number: int, body: bytes) -> dict[str, Any]:
-        answer = self._target.client.upload_part(
-            Bucket=self._target.bucket,
-            Key=self._target.key,
-            UploadId=self._upload_id,
-            PartNumber=number,
-            Body=body,
-        )
-        return {"PartNumber": number, "ETag": answer["ETag"]}
+            return True
+        return False
 
     def finish(self) -> StagedBlob:
         if not self._open:
@@ -154,7 +100,7 @@ class DirectWriter(BlobWriter):
         if checksums.sha256 != self._declared:
             self.abort()  # an uncompleted multipart upload never becomes visible
             return _staged(checksums, self._target, _Placement("refused"))
-        if self._present:
+        if self._dropping:  # the final key held the blob before the first part
             return _staged(checksums, self._target, _Placement("present"))
         if self._upload_id is None:
             placement = _Placement("held", data=bytes(self._buffer))
@@ -166,12 +112,6 @@ class DirectWriter(BlobWriter):
         self._shutdown()
         pending = _Placement("pending", upload_id=self._upload_id, parts=parts)
         return _staged(checksums, self._target, pending)
-
-    def _shutdown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-        self._parts, self._buffer = [], bytearray()
 
     def abort(self) -> None:
         # Also after finish: an unclaimed staged blob is dropped (the HTTP layer relies on it).

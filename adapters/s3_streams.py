@@ -64,23 +64,19 @@ class S3Object:
             return self.client.get_object(Bucket=self.bucket, Key=self.key, **extra)
 
 
-class S3Writer(BlobWriter):
-    """Hashes each chunk and sends full parts from background threads as they fill, into
-    the temporary object ``target``; ``token`` names it in the ``StagedBlob``."""
+class PartSender(BlobWriter):
+    """What both S3 writers share: hash each chunk and send full parts from background
+    threads into a multipart upload to ``target``; on a store failure abort everything.
 
-    def __init__(
-        self,
-        target: S3Object,
-        token: str,
-        max_size: int | None,
-        hold: Callable[[Checksums, bytes], StagedBlob] | None = None,
-    ) -> None:
+    ``_starting`` is asked once, before the first part: a writer that finds it need not
+    send the bytes (the blob exists) answers False, and the rest is only hashed."""
+
+    def __init__(self, target: S3Object, max_size: int | None) -> None:
         self._target, self._max_size = target, max_size
-        self._token = token
-        self._hold = hold  # for a body under one part: keep it in memory, hashed
         self._part_size = max(PART, -(-(max_size or 0) // 10_000))
         self._hasher, self._buffer = MultiHasher(), bytearray()
         self._upload_id: str | None = None
+        self._dropping = False  # the bytes are hashed and not sent
         self._parts: list[Future[dict[str, Any]]] = []
         self._pool: ThreadPoolExecutor | None = None
         self._open = True
@@ -91,6 +87,9 @@ class S3Writer(BlobWriter):
         if self._max_size is not None and self._hasher.size + len(data) > self._max_size:
             self.abort()
             raise TooLarge(f"The content exceeds the maximum size of {self._max_size} bytes.")
+        if self._dropping:
+            self._hasher.update(data)
+            return len(data)
         self._hasher.update(data, alongside=lambda: self._buffer.extend(data))
         if len(self._buffer) >= self._part_size:
             self._guarded(self._send_part)
@@ -105,9 +104,16 @@ class S3Writer(BlobWriter):
             self.abort()
             raise
 
+    def _starting(self) -> bool:
+        """Whether to open the multipart upload (asked before the first part)."""
+        return True
+
     def _send_part(self) -> None:
         client, bucket, key = self._target.client, self._target.bucket, self._target.key
         if self._upload_id is None:
+            if not self._starting():
+                self._dropping, self._buffer = True, bytearray()
+                return
             created = client.create_multipart_upload(Bucket=bucket, Key=key)
             self._upload_id = created["UploadId"]
             self._pool = ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix="orchard-s3-part")
@@ -127,6 +133,28 @@ class S3Writer(BlobWriter):
             Body=body,
         )
         return {"PartNumber": number, "ETag": answer["ETag"]}
+
+    def _shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._parts, self._buffer = [], bytearray()
+
+
+class S3Writer(PartSender):
+    """Sends the parts into the temporary object ``target``; ``token`` names it in the
+    ``StagedBlob``."""
+
+    def __init__(
+        self,
+        target: S3Object,
+        token: str,
+        max_size: int | None,
+        hold: Callable[[Checksums, bytes], StagedBlob] | None = None,
+    ) -> None:
+        super().__init__(target, max_size)
+        self._token = token
+        self._hold = hold  # for a body under one part: keep it in memory, hashed
 
     def finish(self) -> StagedBlob:
         if not self._open:
@@ -154,12 +182,6 @@ class S3Writer(BlobWriter):
             Bucket=bucket, Key=key, UploadId=self._upload_id, MultipartUpload={"Parts": parts}
         )
         self._shutdown()
-
-    def _shutdown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-        self._parts, self._buffer = [], bytearray()
 
     def abort(self) -> None:
         # Also after finish: an unclaimed staged blob is dropped (the HTTP layer relies on it).
