@@ -4,7 +4,9 @@ Uploads stream into ``<root>/.tmp/`` (the same filesystem, so ``os.replace`` int
 atomic: readers see the whole blob or none), hashed on the way and fsynced on finish;
 whole blocks are written with ``O_DIRECT`` where the filesystem allows (``staging_file``).
 Promotion renames and fsyncs the directory; a blob that exists already only gets its
-modification time refreshed, which restarts garbage collection's grace period.
+modification time refreshed, which restarts garbage collection's grace period. A new
+blob may be placed before the upload's transaction (``place_new``: a hard link, which
+fails rather than replace an existing blob).
 Every key is checked to be 64 lowercase hex characters before it becomes a path, and every
 temporary token to be one of ours, so no caller-supplied string can reach outside the root.
 """
@@ -159,6 +161,24 @@ class FilesystemBlobStore(BlobStore):
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
             _fsync_directory(target.parent)
+
+    def place_new(self, staged: StagedBlob) -> bool:
+        # link(2) fails when the target exists: the atomic create-if-absent the port asks
+        # for (rename would replace an existing blob without telling us).
+        source, target = self._staged_path(staged), self._path(staged.sha256)
+        with _disk_errors():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(source, target)
+            except FileExistsError:
+                return False
+            except OSError as error:
+                if error.errno in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                    return False  # no hard links here: promote renames under the lock
+                raise
+            _fsync_directory(target.parent)
+            source.unlink(missing_ok=True)
+        return True
 
     @staticmethod
     def _refresh(target: Path) -> bool:

@@ -103,6 +103,25 @@ class BlobStore(abc.ABC):
         period starts again. Raises ``BackendUnavailable``.
         """
 
+    def place_new(self, staged: StagedBlob) -> bool:
+        """Make staged bytes visible under their SHA-256 *only if no blob of that digest
+        exists*, in one atomic create-if-absent step, before any row names them.
+
+        Why: the embedded default's writers queue on one SQLite lock, and placing a new
+        blob (a rename and a directory fsync) inside the upload's transaction held that
+        lock for a quarter of its time. A new blob placed early is safe from garbage
+        collection without the row lock: its modification time is fresh, so the orphan
+        sweep and the garbage check keep it through the grace period, and collection
+        never deletes a blob it found absent. An *existing* blob is refreshed only by
+        ``promote``, under the row lock, as before.
+
+        True when this call placed the blob: ``promote`` then has nothing left to do and
+        a failure before the commit leaves an orphan the sweep removes after the grace
+        period. False leaves the staged blob as it was, for ``promote`` or ``discard``;
+        stores that cannot create-if-absent atomically keep this default.
+        """
+        return False
+
     @abc.abstractmethod
     def discard(self, staged: StagedBlob) -> None:
         """Drop a staged blob that will not be promoted. Never raises for a missing one."""

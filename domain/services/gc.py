@@ -5,7 +5,9 @@ only after a grace period, while this transaction holds the artifact row's lock:
 upload of the same bytes takes that lock before promoting its blob, so the two never
 interleave. Blobs without any row (orphans of a failed commit) and stale temporary
 uploads are swept after the same grace period; an orphan is deleted while its id is
-claimed (``claim_orphan``), which makes an upload of the same bytes wait.
+claimed (``claim_orphan``), which makes an upload of the same bytes wait. A blob found
+absent is never "deleted": an upload may place new bytes there without any row lock
+(``BlobStore.place_new``), and its fresh modification time is what keeps it.
 """
 
 from __future__ import annotations
@@ -78,9 +80,15 @@ def collect_garbage(
 def _delete_garbage(uow: UnitOfWork, blobs: BlobStore, artifact_id: str, cutoff) -> bool:
     with uow:
         artifact = uow.artifacts.lock_garbage(artifact_id, cutoff)
-        if artifact is None or _touched_since(blobs, artifact_id, cutoff):
+        if artifact is None:
             return False
-        blobs.delete(artifact_id)
+        modified = blobs.modified_at(artifact_id)
+        if modified is not None and modified >= cutoff:
+            return False
+        if modified is not None:
+            blobs.delete(artifact_id)
+        # else the blob is gone already: deleting "it" now could delete one an upload
+        # has just placed (BlobStore.place_new), which takes no row lock first.
         uow.artifacts.delete(artifact_id)
         uow.commit()
         return True
@@ -107,11 +115,25 @@ def _delete_orphan(
     """Delete a blob no row names, while holding its id against an upload of the same
     bytes: that upload refreshes the blob it finds and records a row for it, so deleting
     between its refresh and its commit would lose the bytes its row points to."""
+    return _delete_unrecorded(uow, blobs, sha256, now, cutoff)
+
+
+def withdraw_unrecorded(uow: UnitOfWork, blobs: BlobStore, sha256: str, now: datetime) -> bool:
+    """Delete a blob an upload placed (``BlobStore.place_new``) whose transaction then
+    failed, unless a row names it by now: an upload of the same bytes that found it
+    placed refreshed it and recorded its own row, which this claim waits for or sees."""
+    return _delete_unrecorded(uow, blobs, sha256, now, None)
+
+
+def _delete_unrecorded(
+    uow: UnitOfWork, blobs: BlobStore, sha256: str, now: datetime, cutoff: datetime | None
+) -> bool:
     with uow:  # never committed: leaving rolls the claim back
         if not uow.artifacts.claim_orphan(sha256, now):
-            return False  # an upload recorded it since the scan
-        if _touched_since(blobs, sha256, cutoff):
-            return False
+            return False  # an upload recorded it since
+        modified = blobs.modified_at(sha256)
+        if modified is None or (cutoff is not None and modified >= cutoff):
+            return False  # placed or refreshed since (or gone: never delete what is absent)
         blobs.delete(sha256)
         return True
 

@@ -96,6 +96,14 @@ class FakeBlobStore(BlobStore):
             raise BlobNotFound("The staged blob does not exist.")
         self.blobs[staged.sha256] = (bytes(self.staged.pop(staged.token)[0]), self.clock.now())
 
+    def place_new(self, staged: StagedBlob) -> bool:
+        if staged.sha256 in self.blobs:
+            return False
+        if staged.token not in self.staged:
+            raise BlobNotFound("The staged blob does not exist.")
+        self.blobs[staged.sha256] = (bytes(self.staged.pop(staged.token)[0]), self.clock.now())
+        return True
+
     def discard(self, staged: StagedBlob) -> None:
         self.staged.pop(staged.token, None)
 

@@ -171,6 +171,36 @@ def test_identical_bytes_staged_twice_give_one_blob_and_no_leftovers(subject):
 
 
 @pytest.mark.parametrize("size", [5, 9 * MIB])
+def test_place_new_places_only_absent_bytes_and_leaves_promote_nothing_to_do(subject, size):
+    """Placed: visible, whole, no temporary object left, promote a harmless refresh.
+    Not placed (the bytes exist, or the store cannot create-if-absent): the staged blob
+    is untouched and promote or discard go on as before."""
+    store, content = subject.store, os.urandom(size)
+    first = stage(store, content)
+    placed = store.place_new(first)
+    if placed:
+        assert read(store, first.sha256) == content and subject.temporary_count() == 0
+    else:
+        assert store.modified_at(first.sha256) is None
+    store.promote(first)  # a no-op refresh when placed
+    assert read(store, first.sha256) == content and subject.temporary_count() == 0
+    second = stage(store, content)
+    assert store.place_new(second) is False  # never replaces a blob that is there
+    store.discard(second)
+    assert read(store, first.sha256) == content and subject.temporary_count() == 0
+
+
+def test_the_filesystem_places_new_bytes_with_a_fresh_modification_time(tmp_path):
+    """What keeps a placed blob from garbage collection until its row commits."""
+    store = FilesystemBlobStore(tmp_path)
+    staged = stage(store, b"placed early")
+    before = datetime.now(UTC) - timedelta(seconds=2)
+    assert store.place_new(staged) is True
+    assert store.modified_at(staged.sha256) >= before
+    assert list(store.iter_blobs()) == [staged.sha256]
+
+
+@pytest.mark.parametrize("size", [5, 9 * MIB])
 def test_discard_leaves_nothing_behind(subject, size):
     staged = stage(subject.store, os.urandom(size))
     subject.store.discard(staged)

@@ -154,3 +154,26 @@ def test_an_orphan_recorded_by_an_upload_after_the_scan_is_kept(stocked):
 
     assert report.orphans == [] and stocked.blobs.exists(orphan)
     assert stocked.artifact(orphan).ref_count == 1
+
+
+def test_garbage_whose_blob_is_gone_loses_its_row_but_never_a_blob_placed_meanwhile(stocked):
+    """An upload places new bytes with no row lock (``BlobStore.place_new``). If garbage
+    collection found the blob absent (deleted before, its row left by a failed commit),
+    the upload may place the same bytes between that look and the delete: deleting then
+    would leave the upload's row pointing at nothing."""
+    sha = released(stocked, b"gone, then placed again")
+    stocked.blobs.delete(sha)
+    stocked.clock.advance(hours=2)
+    look = stocked.blobs.modified_at
+
+    def look_then_an_upload_places_the_bytes(sha256):
+        seen = look(sha256)
+        stocked.blobs.place_new(stocked.stage(b"gone, then placed again"))
+        return seen
+
+    stocked.blobs.modified_at = look_then_an_upload_places_the_bytes
+
+    report = gc(stocked)
+
+    assert report.artifacts == [sha] and stocked.artifact(sha) is None
+    assert stocked.blobs.read(sha) == b"gone, then placed again"

@@ -19,6 +19,7 @@ from domain.errors import (
 from domain.ports import PackageMetadata
 from domain.services import artifacts, projects
 from tests.fakes.blobs import FakeBlobStore
+from tests.fakes.metadata import FakeUnitOfWork
 
 
 def sha(content: bytes) -> str:
@@ -167,3 +168,65 @@ def test_a_failing_discard_does_not_hide_the_real_error(stocked):
     stocked.blobs = StoreThatCannotDelete(stocked.clock)
     with pytest.raises(ChecksumMismatch):
         stocked.upload(b"bytes", expected_sha256="0" * 64)
+
+
+class _TrackedUnitOfWork(FakeUnitOfWork):
+    """Counts the units of work open right now."""
+
+    open_now = 0
+
+    def __enter__(self):
+        _TrackedUnitOfWork.open_now += 1
+        return super().__enter__()
+
+    def __exit__(self, *exc_info):
+        _TrackedUnitOfWork.open_now -= 1
+        return super().__exit__(*exc_info)
+
+
+class _RecordingBlobStore(FakeBlobStore):
+    """Notes whether a unit of work was open when bytes became visible."""
+
+    def __init__(self, clock) -> None:
+        super().__init__(clock)
+        self.events: list[tuple[str, bool, bool]] = []
+
+    def place_new(self, staged):
+        placed = super().place_new(staged)
+        self.events.append(("place_new", placed, _TrackedUnitOfWork.open_now > 0))
+        return placed
+
+    def promote(self, staged):
+        self.events.append(("promote", True, _TrackedUnitOfWork.open_now > 0))
+        super().promote(staged)
+
+
+def test_new_bytes_are_placed_before_the_transaction_and_never_promoted_in_it(stocked):
+    """On SQLite the transaction holds the writers' lock: the rename and directory fsync
+    of new bytes happen before it, an existing blob is refreshed inside it as before."""
+    stocked.blobs = _RecordingBlobStore(stocked.clock)
+    stocked.uow = lambda: _TrackedUnitOfWork(stocked.db)
+    stocked.upload(b"brand new")
+    assert stocked.blobs.events == [("place_new", True, False)]
+    stocked.blobs.events.clear()
+    assert stocked.upload(b"brand new").deduplicated
+    assert stocked.blobs.events == [("place_new", False, False), ("promote", True, True)]
+
+
+def test_a_refused_upload_takes_back_the_bytes_it_placed(stocked):
+    stocked.upload(b"one", version="1.0.0")
+    with pytest.raises(VersionConflict):
+        stocked.upload(b"placed, then refused", version="1.0.0")
+    assert not stocked.blobs.exists(sha(b"placed, then refused"))
+    assert stocked.artifact(sha(b"placed, then refused")) is None
+
+
+def test_placed_bytes_another_upload_recorded_meanwhile_are_not_taken_back(stocked):
+    """A refused upload withdraws its placed bytes only while no row names them: an
+    upload of the same bytes that found them placed has recorded its own reference."""
+    from domain.services.gc import withdraw_unrecorded
+
+    stocked.upload(b"shared bytes")
+    now = stocked.clock.now()
+    assert not withdraw_unrecorded(stocked.uow(), stocked.blobs, sha(b"shared bytes"), now)
+    assert stocked.blobs.read(sha(b"shared bytes")) == b"shared bytes"

@@ -3,7 +3,8 @@
 Same atomicity as the generic upload (``domain/services/uploads.py``): the bytes arrive
 staged and hashed; names, digests and the wheel's METADATA are checked before anything is
 recorded; rows are written, the blob is promoted while this transaction holds the
-artifact row, then everything commits. Any ``DomainError`` discards the staged bytes.
+artifact row (new bytes are placed just before it: ``domain/services/uploads.py``), then
+everything commits. Any ``DomainError`` discards the staged bytes.
 
 Duplicate policy (pypi.org's, minus its refusal of identical retries): a filename exists
 once per package. The same bytes again is a success that changes nothing, so retries and
@@ -42,7 +43,7 @@ from domain.services.pypi.checks import (
 )
 from domain.services.pypi.releases import is_live, repoint_version, require_pypi
 from domain.services.references import release_references
-from domain.services.uploads import discard_quietly
+from domain.services.uploads import discard_quietly, placed_early
 
 WHEEL_CONTENT_TYPE = "application/zip"
 SDIST_CONTENT_TYPES = {".zip": "application/zip", ".tar.gz": "application/gzip"}
@@ -92,7 +93,8 @@ def upload_distribution(
             metadata_sha256=metadata_digest(core),
             size=staged.size,
         )
-        return _record(uow, blobs, actor, upload.project, parsed.name, new, staged)
+        with placed_early(uow, blobs, clock, staged) as placed:
+            return _record(uow, blobs, actor, upload.project, parsed.name, new, staged, placed)
     except DomainError:
         discard_quietly(blobs, staged)
         raise
@@ -140,6 +142,7 @@ def _record(
     package_name: str,
     new: Distribution,
     staged: StagedBlob,
+    placed: bool,
 ) -> UploadedDistribution:
     with uow:
         project = require_role(uow, actor, project_name, Role.WRITE)
@@ -153,7 +156,8 @@ def _record(
             _replace(uow, project, existing, new)
         _hold(uow, actor, package, new, staged)
         uow.packages.touch(package.id, new.created_at)
-        blobs.promote(staged)
+        if not placed:
+            blobs.promote(staged)
         uow.commit()
     return _result(project, package, new, duplicate=False)
 
