@@ -49,8 +49,22 @@ def require_role(
     uow: UnitOfWork, actor: Principal | None, project_name: str, needed: Role
 ) -> Project:
     """The project if the caller holds ``needed`` in it; else NotFound/401/403."""
-    project = readable_project(uow, actor, project_name)
-    role = role_in(uow, actor, project)
+    return require_role_on(uow, actor, uow.projects.get(project_name), project_name, needed)
+
+
+def require_role_on(
+    uow: UnitOfWork,
+    actor: Principal | None,
+    project: Project | None,
+    project_name: str,
+    needed: Role,
+) -> Project:
+    """``require_role`` for a project already read (``None``: there is none), so a caller
+    that reads the project with its package in one query asks the same rules. The
+    caller's role is read once, for both the visibility and the role check."""
+    role = role_in(uow, actor, project) if project is not None else None
+    if project is None or not (project.is_public or role is not None):
+        raise NotFound(f"Project '{project_name}' not found.")
     if role is not None and role.includes(needed):
         return project
     if actor is None:

@@ -21,6 +21,11 @@ from domain.ports import (
 # Looked up on every authenticated request: built once, with bound parameters.
 _USER_BY_ID = select(users).where(users.c.id == bindparam("user_id"))
 _KEY_BY_HASH = select(api_keys).where(api_keys.c.key_hash == bindparam("key_hash"))
+_KEY_WITH_OWNER = (
+    select(api_keys, *(column.label(f"owner_{column.name}") for column in users.c))
+    .join(users, users.c.id == api_keys.c.user_id)
+    .where(api_keys.c.key_hash == bindparam("key_hash"))
+)
 
 
 class SqlUserRepository(SqlRepository, UserRepository):
@@ -82,6 +87,19 @@ class SqlApiKeyRepository(SqlRepository, ApiKeyRepository):
     def find_by_hash(self, key_hash: str) -> ApiKey | None:
         row = self._execute(_KEY_BY_HASH, {"key_hash": key_hash}).first()
         return rows.api_key(row) if row else None
+
+    def find_with_owner(self, key_hash: str) -> tuple[ApiKey, User] | None:
+        row = self._execute(_KEY_WITH_OWNER, {"key_hash": key_hash}).first()
+        if row is None:
+            return None
+        owner = User(
+            id=row.owner_id,
+            username=row.owner_username,
+            password_hash=row.owner_password_hash,
+            is_admin=row.owner_is_admin,
+            created_at=row.owner_created_at,
+        )
+        return rows.api_key(row), owner
 
     def list_for_user(self, user_id: int) -> list[ApiKey]:
         query = (

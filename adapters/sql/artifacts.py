@@ -35,10 +35,13 @@ class SqlArtifactRepository(SqlRepository, ArtifactRepository):
         return rows.artifact(row) if row else None
 
     def add_reference(self, artifact: Artifact) -> tuple[int, bool]:
-        # Garbage collection may delete a zero-count row between our INSERT (which then
-        # did nothing) and our UPDATE (which then finds no row): insert again and retry.
+        # New bytes (most uploads) take one statement: the row is inserted already
+        # counted, and the insert holds its row until the commit. Garbage collection may
+        # delete a zero-count row between our INSERT (which then did nothing) and our
+        # UPDATE (which then finds no row): insert again and retry.
         for _ in range(3):
-            inserted = self._insert_if_absent(artifact)
+            if self._insert_if_absent(artifact, ref_count=1):
+                return 1, False
             # The UPDATE takes the row lock and holds it to the end of the transaction.
             count = self._execute(
                 update(artifacts)
@@ -47,13 +50,13 @@ class SqlArtifactRepository(SqlRepository, ArtifactRepository):
                 .returning(artifacts.c.ref_count)
             ).scalar()
             if count is not None:
-                return count, not inserted
+                return count, True
         raise Conflict("The artifact was being deleted; retry the upload.")
 
-    def _insert_if_absent(self, artifact: Artifact) -> bool:
+    def _insert_if_absent(self, artifact: Artifact, ref_count: int = 0) -> bool:
         statement = (
             self._insert(artifacts)
-            .values(_artifact_values(artifact))
+            .values(_artifact_values(artifact, ref_count))
             .on_conflict_do_nothing(index_elements=[artifacts.c.id])
             .returning(artifacts.c.id)
         )
@@ -109,7 +112,7 @@ def _garbage(released_before: datetime) -> Any:
     )
 
 
-def _artifact_values(artifact: Artifact) -> dict[str, Any]:
+def _artifact_values(artifact: Artifact, ref_count: int) -> dict[str, Any]:
     return {
         "id": artifact.id,
         "size": artifact.size,
@@ -118,7 +121,7 @@ def _artifact_values(artifact: Artifact) -> dict[str, Any]:
         "sha1": artifact.sha1,
         "blake2b_256": artifact.blake2b_256,
         "created_at": artifact.created_at,
-        "ref_count": 0,
+        "ref_count": ref_count,
         "released_at": None,
     }
 

@@ -54,6 +54,11 @@ class ApiKeyRepository(abc.ABC):
         """The key whose keyed hash this is, or None."""
 
     @abc.abstractmethod
+    def find_with_owner(self, key_hash: str) -> tuple[ApiKey, User] | None:
+        """The key whose keyed hash this is with the user who owns it, in one read (every
+        request with a token asks), or None."""
+
+    @abc.abstractmethod
     def list_for_user(self, user_id: int) -> list[ApiKey]:
         """The user's keys, newest first."""
 

@@ -8,6 +8,7 @@ from domain.access import (
     readable_project,
     require_authenticated,
     require_role,
+    require_role_on,
 )
 from domain.errors import AlreadyExists, InvalidInput, NotFound
 from domain.model import Membership, Package, PackageFormat, Page, Project, Role
@@ -184,8 +185,13 @@ def readable_package(uow: UnitOfWork, actor: Principal | None, project: str, nam
 def writable_package(
     uow: UnitOfWork, actor: Principal | None, project: str, name: str
 ) -> tuple[Project, Package]:
-    owner = require_role(uow, actor, project, Role.WRITE)
-    package = package_named(uow, owner.id, name)
+    # One read for the project and its package: every upload asks this twice, once
+    # before its body and once inside its transaction (on SQLite, holding the lock).
+    found = uow.packages.find(project, name)
+    owner = require_role_on(uow, actor, found[0] if found else None, project, Role.WRITE)
+    package = found[1] if found else None
+    if package is None:
+        package = _folded_package(uow, owner.id, name)
     if package is None:
         raise NotFound(f"Package '{name}' not found in project '{project}'.")
     package.project_name = owner.name
@@ -202,6 +208,11 @@ def package_named(uow: UnitOfWork, project_id: int, name: str) -> Package | None
     package = uow.packages.get(project_id, name)
     if package is not None:
         return package
+    return _folded_package(uow, project_id, name)
+
+
+def _folded_package(uow: UnitOfWork, project_id: int, name: str) -> Package | None:
+    """The ``pypi`` package another spelling of ``name`` folds to (PEP 503), if any."""
     folded = names.normalize_pypi_name(name)
     if folded == name:
         return None

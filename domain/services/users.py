@@ -164,10 +164,10 @@ def authenticate_api_key(uow: UnitOfWork, clock: Clock, *, secret: str, pepper: 
     only when it is older than ``KEY_USE_RESOLUTION``, so a pip install with a token
     costs a write at most every few minutes, not one per file."""
     with uow:
-        key = uow.api_keys.find_by_hash(hash_api_key(secret, pepper))
-        user = uow.users.get_by_id(key.user_id) if key else None
-        if key is None or user is None:
+        found = uow.api_keys.find_with_owner(hash_api_key(secret, pepper))
+        if found is None:
             raise Unauthenticated("Invalid API key.")
+        key, user = found
         now = clock.now()
         if key.last_used_at is None or now - key.last_used_at >= KEY_USE_RESOLUTION:
             # Best effort: a busy database must not turn a valid key into an error.

@@ -220,6 +220,11 @@ class FakeApiKeyRepository(FakeRepository, ports.ApiKeyRepository):
         found = [k for k in self._db.api_keys.values() if k.key_hash == key_hash]
         return utc_copy(found[0]) if found else None
 
+    def find_with_owner(self, key_hash: str) -> tuple[ApiKey, User] | None:
+        key = self.find_by_hash(key_hash)
+        owner = self._db.users.get(key.user_id) if key else None
+        return (key, utc_copy(owner)) if key and owner else None
+
     def list_for_user(self, user_id: int) -> list[ApiKey]:
         found = [utc_copy(k) for k in self._db.api_keys.values() if k.user_id == user_id]
         return sorted(found, key=lambda k: (k.created_at, k.id), reverse=True)

@@ -45,6 +45,16 @@ def test_users_keys_and_memberships(uow: UnitOfWork) -> None:
         )
         assert [u.username for u in uow.users.list_all()] == ["alice", "bob"]
         assert uow.api_keys.find_by_hash("hash-1").last_used_at == T0 + timedelta(2)
+        key, owner = uow.api_keys.find_with_owner("hash-2")
+        assert (key.id, key.name, key.user_id) == (new.id, "laptop", alice.id)
+        assert (owner.id, owner.username, owner.password_hash, owner.is_admin) == (
+            alice.id,
+            "alice",
+            "h9",
+            True,
+        )
+        assert owner.created_at == T0 and key.created_at == T0 + timedelta(1)
+        assert uow.api_keys.find_with_owner("no-such-hash") is None
         assert [k.id for k in uow.api_keys.list_for_user(alice.id)] == [new.id, old.id]
         assert not uow.api_keys.delete(bob.id, old.id) and uow.api_keys.delete(alice.id, old.id)
         members = uow.members.list_for_project(package.project_id)
