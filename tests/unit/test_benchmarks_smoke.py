@@ -30,6 +30,7 @@ MODULES = [
     "benchmarks.stats",
     "benchmarks.targets",
     "benchmarks.transfer",
+    "benchmarks.upload_cost",
     "benchmarks.web_page",
 ]
 
@@ -202,3 +203,21 @@ def test_present_system_commands_need_no_install():
     from benchmarks import system_packages
 
     assert system_packages.ensure({"sh": "dash", "python3": "python3"}) == {}
+
+
+def test_a_small_upload_runs_six_statements():
+    """The statement count of benchmarks.upload_cost is behaviour, not timing: an upload
+    reads its key with its owner, its project with its package (before the body and in
+    its transaction), inserts the artifact and the upload and bumps the package."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.upload_cost", "--statements"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.splitlines()[-1] == "6 statements", done.stdout
+    assert "BEGIN IMMEDIATE" in done.stdout
