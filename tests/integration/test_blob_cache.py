@@ -28,6 +28,8 @@ from adapters.blobstore_cache import CachedBlobStore
 from adapters.blobstore_fs import FilesystemBlobStore
 from domain.model import Artifact
 from domain.ports import BlobStore
+from entrypoints.bootstrap import bootstrap
+from entrypoints.config import Settings
 from entrypoints.http import downloads
 from tests.fakes.blobs import FakeBlobStore
 
@@ -261,6 +263,23 @@ def test_a_full_disk_mid_fill_reads_the_store_and_leaves_no_partial_file(cached,
     monkeypatch.undo()
     cached.cache._off_until = 0.0  # its rest is over
     assert read(cached.store, key) == CONTENT and cached.cache.find(key) is not None
+
+
+def test_the_server_reads_through_the_cache_and_the_command_line_does_not(tmp_path):
+    settings = Settings(
+        data_dir=str(tmp_path), secret_key="k", blob_cache_dir=str(tmp_path / "cache")
+    )
+    served = bootstrap(settings, uow=lambda **_: None, serving=True).blobs
+    command_line = bootstrap(settings, uow=lambda **_: None).blobs
+    plain = bootstrap(settings.with_overrides(blob_cache_dir=""), uow=lambda **_: None).blobs
+    assert isinstance(served, CachedBlobStore) and isinstance(command_line, CachedBlobStore)
+    assert isinstance(served.inner, FilesystemBlobStore)
+    assert isinstance(plain, FilesystemBlobStore)
+    key = put(served, CONTENT)
+    assert command_line.local_path(key) == str(
+        settings.resolved_blob_dir / key[:2] / key[2:4] / key
+    )
+    assert served.local_path(key).startswith(str(tmp_path / "cache"))
 
 
 # ------------------------------------------------------------------ HTTP answers, byte for byte
