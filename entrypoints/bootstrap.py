@@ -71,10 +71,27 @@ def _with_cache(settings: Settings, store: BlobStore, reads: bool) -> BlobStore:
     from entrypoints.http.metrics import record_blob_cache
 
     observe = record_blob_cache if reads else None
+    _log_to_stderr("orchard.blobcache", settings.log_level)
     cache = BlobCache(
         settings.blob_cache_dir, settings.blob_cache_size, settings.blob_cache_max_blob, observe
     )
     return CachedBlobStore(store, cache, reads=reads, observe=observe)
+
+
+def _log_to_stderr(name: str, level: str) -> None:
+    """Timestamped lines of the logger ``name`` on stderr at ``ORCHARD_LOG_LEVEL`` (the
+    cache's warnings: a disk it cannot write, a corrupt blob), set up once per process."""
+    import logging
+    import sys
+
+    logger = logging.getLogger(name)
+    if any(getattr(h, "orchard_stderr", False) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.orchard_stderr = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(level.upper())
 
 
 def _sql_uow_factory(settings: Settings) -> Callable[..., UnitOfWork]:
