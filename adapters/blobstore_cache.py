@@ -95,7 +95,7 @@ class CachedBlobStore(BlobStore):
         reader = self._inner.open(sha256)
         if not self._cache.admits(reader.size):
             self._observe("skip")
-            if reader.size > self._cache.max_blob_size:
+            if self._cache.usable:  # then it is too large (for the blob limit or the cache)
                 self._remember_too_large(sha256)
             return reader
         self._observe("miss")

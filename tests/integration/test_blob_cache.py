@@ -129,14 +129,26 @@ def test_bytes_that_do_not_hash_to_their_key_are_not_kept_and_are_reported(cache
     assert cached.store.local_path(key) is None
 
 
-def test_a_blob_over_the_size_limit_is_read_from_the_store_and_never_cached(tmp_path):
-    cached = Cached(tmp_path / "cache", max_blob_size=100 * KIB)
+class CountingStore(FakeBlobStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened = 0
+
+    def open(self, sha256: str, start: int = 0, end: int | None = None):
+        self.opened += 1
+        return super().open(sha256, start, end)
+
+
+@pytest.mark.parametrize("limit", ["max_blob_size", "max_bytes"])
+def test_a_blob_over_the_size_limit_is_read_from_the_store_and_never_cached(tmp_path, limit):
+    cached = Cached(tmp_path / "cache", CountingStore(), **{limit: 100 * KIB})
     key = put(cached.inner, CONTENT)
     assert cached.store.local_path(key) is None
     assert read(cached.store, key) == CONTENT
     assert read(cached.store, key, 5, 9) == CONTENT[5:10]
     assert cached.copies() == []
     assert set(cached.outcomes) == {"skip"}
+    assert cached.inner.opened == 3  # remembered as too large: no GET wasted after the first
 
 
 def test_delete_and_quarantine_drop_this_instances_copy(cached):
