@@ -227,7 +227,19 @@ def _measure(args, servers: dict[str, Server], names: list[str], moto: Moto, buc
         floor = statistics.median(r["seconds"] for r in runs[NGINX] if "error" not in r)
         for name, results in runs.items():
             value = statistics.median(r["seconds"] for r in results if "error" not in r)
-            print(f"  {name:<24} {value / floor:.2f}x nginx", flush=True)
+            # Each round runs every contender within seconds: its own ratio to nginx
+            # shrugs off load that drifts between rounds better than a ratio of medians.
+            rounds = [
+                mine["seconds"] / theirs["seconds"]
+                for mine, theirs in zip(results, runs[NGINX], strict=True)
+                if "error" not in mine and "error" not in theirs
+            ]
+            print(
+                f"  {name:<24} {value / floor:.2f}x nginx (ratio of medians); "
+                f"{statistics.median(rounds):.2f}x (median of the rounds' ratios: "
+                f"{', '.join(f'{r:.2f}' for r in rounds)})",
+                flush=True,
+            )
         loads = [r["load"] for results in runs.values() for r in results if "load" in r]
         print(f"load average during the rounds: {min(loads):.2f}-{max(loads):.2f}", flush=True)
 
