@@ -6,7 +6,8 @@ store's, except that reads are answered from a verified local copy when there is
   copy first. On a miss the whole blob is fetched from the inner store into the cache,
   verified (``adapters/blob_cache.py``), and the answer is then read from the copy, as
   the filesystem store would read it: a download from the cache is byte for byte the
-  filesystem store's, ranges and headers included.
+  filesystem store's, ranges and headers included. Threads of one process that miss the
+  same blob wait for one fill; processes each fill (one identical copy remains).
 - A blob larger than the cache admits (``max_blob_size``), or any read while the cache's
   disk has failed, is read from the inner store directly, as without the cache.
 - A fill whose bytes do not hash to the key keeps nothing and is logged as a corrupt
@@ -22,11 +23,12 @@ on ``delete`` and ``quarantine`` remain.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from adapters.blob_cache import BlobCache
 from domain.errors import BlobNotFound
@@ -47,6 +49,7 @@ class CachedBlobStore(BlobStore):
         self._inner, self._cache, self._reads = inner, cache, reads
         self._observe = observe or (lambda outcome: None)  # hit, miss or skip per read
         self._too_large: OrderedDict[str, None] = OrderedDict()
+        self._fills: dict[str, list[Any]] = {}  # sha256 -> [its fill's lock, threads using it]
         self._lock = threading.Lock()
 
     @property
@@ -92,17 +95,38 @@ class CachedBlobStore(BlobStore):
         if not self._cache.usable or self._known_too_large(sha256):
             self._observe("skip")
             return None
-        reader = self._inner.open(sha256)
-        if not self._cache.admits(reader.size):
-            self._observe("skip")
-            if self._cache.usable:  # then it is too large (for the blob limit or the cache)
-                self._remember_too_large(sha256)
-            return reader
-        self._observe("miss")
+        with self._one_fill(sha256):
+            path = self._cache.find(sha256)  # another thread filled it while we waited
+            if path is not None:
+                self._observe("hit")
+                return path
+            reader = self._inner.open(sha256)
+            if not self._cache.admits(reader.size):
+                self._observe("skip")
+                if self._cache.usable:  # then it is too large (for the blob limit or the cache)
+                    self._remember_too_large(sha256)
+                return reader
+            self._observe("miss")
+            try:
+                return self._cache.fill(sha256, reader)
+            finally:
+                reader.close()
+
+    @contextlib.contextmanager
+    def _one_fill(self, sha256: str) -> Iterator[None]:
+        """Threads of this process that miss the same blob at once wait for one fill
+        (a new release's first downloads), instead of each reading it from the store."""
+        with self._lock:
+            entry = self._fills.setdefault(sha256, [threading.Lock(), 0])
+            entry[1] += 1
         try:
-            return self._cache.fill(sha256, reader)
+            with entry[0]:
+                yield
         finally:
-            reader.close()
+            with self._lock:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._fills[sha256]
 
     def _known_too_large(self, sha256: str) -> bool:
         with self._lock:

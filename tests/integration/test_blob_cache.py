@@ -208,7 +208,8 @@ def test_copies_of_an_earlier_boot_are_never_served_and_are_evicted(tmp_path, mo
     assert not old.exists()
 
 
-def test_threads_filling_the_same_blob_at_once_all_read_it_whole(cached):
+def test_threads_missing_the_same_blob_at_once_share_one_fill(tmp_path):
+    cached = Cached(tmp_path / "cache", CountingStore())
     key = put(cached.inner, CONTENT)
     results, barrier = [], threading.Barrier(8)
 
@@ -223,6 +224,8 @@ def test_threads_filling_the_same_blob_at_once_all_read_it_whole(cached):
         thread.join()
     assert results == [CONTENT] * 8
     assert cached.copies() == [Path(cached.cache.path(key))]
+    assert cached.inner.opened == 1 and cached.outcomes.count("fill") == 1
+    assert cached.store._fills == {}  # nothing kept per blob once the fill is done
 
 
 def _fill_in_a_process(root: str, blobs: str, key: str, start) -> None:
