@@ -99,7 +99,10 @@ class _FileWriter(BlobWriter):
             self._path.unlink(missing_ok=True)
 
 
-class _FileReader(BlobReader):
+class FileReader(BlobReader):
+    """Bytes ``start`` to ``end`` inclusive of an open file (the blob cache serves its
+    copies with it too, so both answer a range alike)."""
+
     def __init__(self, file: BinaryIO, start: int, end: int) -> None:
         self._file = file
         self._start = start
@@ -198,7 +201,7 @@ class FilesystemBlobStore(BlobStore):
             file = open(path, "rb")  # noqa: SIM115 - the reader closes it
             size = os.fstat(file.fileno()).st_size
         last = size - 1 if end is None else min(end, size - 1)
-        return _FileReader(file, start, last)
+        return FileReader(file, start, last)
 
     def delete(self, sha256: str) -> None:
         with _disk_errors():

@@ -59,6 +59,41 @@ BLOB_STORES: dict[str, Callable[[Settings], BlobStore]] = {
 }
 
 
+def _with_cache(settings: Settings, store: BlobStore, reads: bool) -> BlobStore:
+    """The store behind a local read-through cache when ``ORCHARD_BLOB_CACHE_DIR`` is set.
+
+    Only the server reads through it; the command line (fsck, backups, gc) reads the store
+    itself and only drops the copies of the blobs it deletes or quarantines."""
+    if not settings.blob_cache_dir:
+        return store
+    from adapters.blob_cache import BlobCache
+    from adapters.blobstore_cache import CachedBlobStore
+    from entrypoints.http.metrics import record_blob_cache
+
+    observe = record_blob_cache if reads else None
+    _log_to_stderr("orchard.blobcache", settings.log_level)
+    cache = BlobCache(
+        settings.blob_cache_dir, settings.blob_cache_size, settings.blob_cache_max_blob, observe
+    )
+    return CachedBlobStore(store, cache, reads=reads, observe=observe)
+
+
+def _log_to_stderr(name: str, level: str) -> None:
+    """Timestamped lines of the logger ``name`` on stderr at ``ORCHARD_LOG_LEVEL`` (the
+    cache's warnings: a disk it cannot write, a corrupt blob), set up once per process."""
+    import logging
+    import sys
+
+    logger = logging.getLogger(name)
+    if any(getattr(h, "orchard_stderr", False) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.orchard_stderr = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(level.upper())
+
+
 def _sql_uow_factory(settings: Settings) -> Callable[..., UnitOfWork]:
     from adapters.database import create_engine_for
     from adapters.unit_of_work import SqlAlchemyUnitOfWork
@@ -79,16 +114,19 @@ def bootstrap(
     hasher: PasswordHasher | None = None,
     pepper: bytes | None = None,
     upstream_client: UpstreamClient | None = None,
+    serving: bool = False,
 ) -> Services:
     """Wire the adapters the settings name; each argument given replaces one of them
     (tests pass fakes). Named parameters rather than ``**overrides``: a misspelt fake is
-    a TypeError, and every part keeps its type."""
+    a TypeError, and every part keeps its type. ``serving``: for the HTTP server, whose
+    downloads read through the local blob cache when one is configured."""
     from adapters.clock import SystemClock
     from adapters.package_metadata import ArchiveMetadataReader
     from adapters.passwords import Argon2PasswordHasher, RememberingPasswordHasher
 
     uow = uow if uow is not None else _sql_uow_factory(settings)
-    blobs = blobs if blobs is not None else BLOB_STORES[settings.blob_store](settings)
+    if blobs is None:
+        blobs = _with_cache(settings, BLOB_STORES[settings.blob_store](settings), serving)
     clock = clock if clock is not None else SystemClock()
     reader = reader if reader is not None else ArchiveMetadataReader()
     if hasher is None:

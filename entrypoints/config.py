@@ -37,6 +37,10 @@ class Settings:
     s3_create_bucket: bool = False
     s3_timeout: float = 10.0  # connect timeout, seconds
     s3_read_timeout: float = 60.0  # seconds without a byte from S3 before giving up
+    # A local read-through cache of blobs (docs/blobstores.md, "Local cache"); off when empty.
+    blob_cache_dir: str = ""
+    blob_cache_size: int = 10 * GIB  # bytes the cache may hold (about: eviction lags)
+    blob_cache_max_blob: int = 256 * 1024**2  # larger blobs are read from the store
     admin_user: str = "admin"
     admin_password: str = ""
     secret_key: str = ""  # default: generated once into <data_dir>/secret_key
@@ -259,6 +263,18 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
         "use a URL such as http://minio:9000, or leave it unset for AWS",
     ),
     "s3_bucket": (lambda v: bool(v.strip()), "use a bucket name"),
+    "blob_cache_dir": (
+        lambda v: not v or bool(v.strip()),
+        "use a directory path on local disk, or leave it empty for no cache",
+    ),
+    "blob_cache_size": (
+        _within(1024**2),
+        "use a size of at least 1M, in bytes or with K, M, G or T (10G)",
+    ),
+    "blob_cache_max_blob": (
+        _within(1),
+        "use a size above 0, in bytes or with K, M, G or T (256M)",
+    ),
     "s3_timeout": (lambda v: v > 0, "use a number of seconds above 0"),
     "s3_read_timeout": (lambda v: v > 0, "use a number of seconds above 0"),
     "admin_user": (

@@ -35,7 +35,7 @@ from entrypoints.http.web import bp as web_bp
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     settings = settings or load_settings()
-    services = services or bootstrap(settings)
+    services = services or bootstrap(settings, serving=True)
     app = Flask("orchard")
     app.config.update(
         SECRET_KEY=services.pepper,

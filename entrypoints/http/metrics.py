@@ -40,6 +40,7 @@ class Metrics:
     dedup_hits: Any
     blob_store_errors: Any
     gc_collected_bytes: Any
+    blob_cache: Any
 
 
 _lock = threading.Lock()
@@ -75,6 +76,12 @@ def _build() -> Metrics:
         gc_collected_bytes=Counter(
             "orchard_gc_collected_bytes", "Bytes of blobs deleted by garbage collection"
         ),
+        blob_cache=Counter(
+            "orchard_blob_cache",
+            "Reads of the local blob cache (hit, miss, skip) and its fills (fill, corrupt, "
+            "disk_error)",
+            ["outcome"],
+        ),
     )
 
 
@@ -100,6 +107,10 @@ def record_upload(size: int, *, deduplicated: bool) -> None:
 
 def record_blob_store_error() -> None:
     metrics().blob_store_errors.inc()
+
+
+def record_blob_cache(outcome: str) -> None:
+    metrics().blob_cache.labels(outcome).inc()
 
 
 def record_gc(report: Any, data_dir: str | None = None) -> None:

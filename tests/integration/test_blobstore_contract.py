@@ -1,4 +1,5 @@
-"""One contract for every BlobStore: the fake, the filesystem store and S3 (over real HTTP).
+"""One contract for every BlobStore: the fake, the filesystem store, S3 (over real HTTP) and
+S3 behind the local read-through cache (``CachedBlobStore``).
 
 The same cases run on each; they assert end state (blob present, temporary objects gone,
 no multipart upload left), never calls. S3 runs against the session's ``s3_server``
@@ -18,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from adapters.blob_cache import BlobCache
+from adapters.blobstore_cache import CachedBlobStore
 from adapters.blobstore_fs import FilesystemBlobStore
 from adapters.blobstore_s3 import S3BlobStore
 from domain.errors import BackendUnavailable, BlobNotFound, TooLarge
@@ -73,8 +76,21 @@ def _s3(server) -> Subject:
     return Subject(store, lambda: datetime.now(UTC), lambda: time.sleep(1.1), store.temporary_count)
 
 
+def _s3_behind_a_cache(server, root) -> Subject:
+    inner = _s3(server)
+    cache = BlobCache(str(root / "cache"), max_bytes=64 * MIB, max_blob_size=32 * MIB)
+    inner.store = CachedBlobStore(inner.store, cache)
+    return inner
+
+
 @pytest.fixture(
-    params=["fake", "filesystem", "filesystem-cached", pytest.param("s3", marks=pytest.mark.s3)]
+    params=[
+        "fake",
+        "filesystem",
+        "filesystem-cached",
+        pytest.param("s3", marks=pytest.mark.s3),
+        pytest.param("s3-behind-local-cache", marks=pytest.mark.s3),
+    ]
 )
 def subject(request, tmp_path) -> Subject:
     if request.param == "fake":
@@ -83,6 +99,8 @@ def subject(request, tmp_path) -> Subject:
         return _filesystem(tmp_path)
     if request.param == "filesystem-cached":  # ORCHARD_DIRECT_IO=false
         return _filesystem(tmp_path, direct_io=False)
+    if request.param == "s3-behind-local-cache":  # ORCHARD_BLOB_CACHE_DIR
+        return _s3_behind_a_cache(request.getfixturevalue("s3_server"), tmp_path)
     return _s3(request.getfixturevalue("s3_server"))
 
 
@@ -384,7 +402,7 @@ def test_check_passes_on_a_working_store(store):
 
 def test_presigned_url_serves_the_bytes_under_the_given_name(store, stored):
     url = store.presigned_url(stored, "résumé v1.bin", "application/x-test", 60)
-    if not isinstance(store, S3BlobStore):
+    if not isinstance(getattr(store, "inner", store), S3BlobStore):
         assert url is None
         return
     answer = httpx.get(url)
@@ -398,7 +416,7 @@ def test_presigned_url_serves_the_bytes_under_the_given_name(store, stored):
 
 def test_local_path_is_the_blob_on_disk_or_none(store, stored):
     path = store.local_path(stored)
-    if isinstance(store, FilesystemBlobStore):
+    if isinstance(store, FilesystemBlobStore | CachedBlobStore):  # the cache: its copy
         with open(path, "rb") as file:
             assert file.read() == CONTENT
     else:

@@ -23,6 +23,10 @@ BAD = [
     ("ORCHARD_S3_TIMEOUT", "0", "above 0"),
     ("ORCHARD_S3_READ_TIMEOUT", "soon", "above 0"),
     ("ORCHARD_S3_CREATE_BUCKET", "perhaps", "true or false"),
+    ("ORCHARD_BLOB_CACHE_DIR", "  ", "directory path on local disk"),
+    ("ORCHARD_BLOB_CACHE_SIZE", "100K", "at least 1M"),
+    ("ORCHARD_BLOB_CACHE_SIZE", "big", "at least 1M"),
+    ("ORCHARD_BLOB_CACHE_MAX_BLOB", "0", "above 0"),
     ("ORCHARD_ADMIN_USER", "root user", "letters, digits"),
     ("ORCHARD_MAX_UPLOAD_SIZE", "0", "K, M, G or T"),
     ("ORCHARD_MAX_UPLOAD_SIZE", "lots", "K, M, G or T"),
@@ -88,9 +92,14 @@ def test_good_values_are_read() -> None:
             "ORCHARD_DATABASE_URL": "postgresql://orchard@db/orchard",
             "ORCHARD_LOG_LEVEL": "WARNING",
             "ORCHARD_GC_GRACE": "0",
+            "ORCHARD_BLOB_CACHE_DIR": "/var/cache/orchard",
+            "ORCHARD_BLOB_CACHE_SIZE": "20G",
+            "ORCHARD_BLOB_CACHE_MAX_BLOB": "1G",
         }
     )
     assert (settings.port, settings.max_upload_size) == (65535, 2 * 1024**3)
+    assert settings.blob_cache_dir == "/var/cache/orchard"
+    assert (settings.blob_cache_size, settings.blob_cache_max_blob) == (20 * 1024**3, 1024**3)
     assert (settings.direct_io, settings.s3_create_bucket) == (False, True)
 
 

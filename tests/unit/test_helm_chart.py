@@ -155,6 +155,29 @@ class TestShapes:
         assert secret_key["name"] == values["auth"]["existingSecret"]  # one key for all pods
         assert not find(objects, "Secret")  # every credential is a Secret of yours
 
+    def test_the_s3_blob_cache_is_an_empty_dir_of_the_server_pods_only(self):
+        values = values_of("scale-out")
+        objects = manifests(values)
+        spec = pod_spec(server(objects))
+        env = env_of(spec["containers"][0])
+        assert env["ORCHARD_BLOB_CACHE_DIR"]["value"] == "/cache"
+        assert env["ORCHARD_BLOB_CACHE_SIZE"]["value"] == values["blobStore"]["cache"]["size"]
+        assert env["ORCHARD_BLOB_CACHE_MAX_BLOB"]["value"] == "256M"
+        mounts = spec["containers"][0]["volumeMounts"]
+        assert {"name": "blob-cache", "mountPath": "/cache"} in mounts
+        (volume,) = [v for v in spec["volumes"] if v["name"] == "blob-cache"]
+        assert volume["emptyDir"] == {"sizeLimit": values["blobStore"]["cache"]["sizeLimit"]}
+        for name, other in every_pod(objects):  # jobs read S3 itself (fsck, gc), hooks too
+            if not name.startswith("Deployment/"):
+                assert "ORCHARD_BLOB_CACHE_DIR" not in env_of(other["containers"][0]), name
+
+    def test_no_blob_cache_unless_enabled(self):
+        values = values_of("scale-out")
+        values["blobStore"]["cache"]["enabled"] = False
+        spec = pod_spec(server(manifests(values)))
+        assert "ORCHARD_BLOB_CACHE_DIR" not in env_of(spec["containers"][0])
+        assert "blob-cache" not in [v["name"] for v in spec["volumes"]]
+
     def test_migrations_run_before_install_and_upgrade_on_postgresql(self):
         (job,) = find(manifests(values_of("scale-out")), "Job")
         annotations = job["metadata"]["annotations"]
@@ -257,10 +280,11 @@ class TestValuesSchema:
              "ORCHARD_S3_SECRET_KEY"),
             ({"database": {"type": "postgresql", "existingSecret": "db"}}, "/auth"),
             ({"blobStore": {"type": "s3"}}, "bucket"),
+            ({"blobStore": {"type": "filesystem", "cache": {"enabled": True}}}, "false"),
         ],
         ids=["two-replicas-on-sqlite", "two-replicas-on-filesystem", "database-url-in-values",
              "admin-password-in-values", "s3-secret-in-values", "credential-in-extra-env",
-             "postgresql-without-auth-secret", "s3-without-bucket"],
+             "postgresql-without-auth-secret", "s3-without-bucket", "cache-on-filesystem"],
     )  # fmt: skip
     def test_refuses(self, values, refusal):
         with pytest.raises(helm.HelmError) as refused:

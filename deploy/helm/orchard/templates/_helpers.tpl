@@ -123,6 +123,11 @@ seccompProfile:
 {{- end }}
 {{- end }}
 
+{{/* Non-empty when the server pods keep a local cache of S3 blobs. */}}
+{{- define "orchard.blobCache" -}}
+{{- if and (eq .Values.blobStore.type "s3") .Values.blobStore.cache.enabled }}true{{ end }}
+{{- end }}
+
 {{/* What every Orchard process of this release reads: the server, migrations, cron jobs. */}}
 {{- define "orchard.env" -}}
 - name: ORCHARD_HOST

@@ -53,6 +53,16 @@ spec:
           value: {{ .Values.server.gracefulTimeout | quote }}
         - name: ORCHARD_MAX_UPLOAD_SIZE
           value: {{ include "orchard.maxUploadSize" . | quote }}
+        {{- if include "orchard.blobCache" . }}
+        {{- with .Values.blobStore.cache }}
+        - name: ORCHARD_BLOB_CACHE_DIR
+          value: /cache
+        - name: ORCHARD_BLOB_CACHE_SIZE
+          value: {{ .size | toString | quote }}
+        - name: ORCHARD_BLOB_CACHE_MAX_BLOB
+          value: {{ .maxBlobSize | toString | quote }}
+        {{- end }}
+        {{- end }}
       # Started: /health answers (migrations done). Alive: /health answers even when a
       # backend is down (a pod must not be recycled because PostgreSQL restarts).
       # Ready: /ready, 503 until the database and the blob store answer, and while draining.
@@ -86,6 +96,10 @@ spec:
         {{- toYaml .Values.resources | nindent 8 }}
       volumeMounts:
         {{- include "orchard.volumeMounts" . | nindent 8 }}
+        {{- if include "orchard.blobCache" . }}
+        - name: blob-cache
+          mountPath: /cache
+        {{- end }}
   volumes:
     - name: tmp
       emptyDir: {}
@@ -93,6 +107,12 @@ spec:
     # Scale-out keeps nothing on the pod: /data holds only the metrics of this run.
     - name: data
       emptyDir: {}
+    {{- end }}
+    {{- if include "orchard.blobCache" . }}
+    # The local read-through cache of S3 blobs: rebuilt from S3 after a reschedule.
+    - name: blob-cache
+      emptyDir:
+        sizeLimit: {{ .Values.blobStore.cache.sizeLimit }}
     {{- end }}
   {{- with .Values.nodeSelector }}
   nodeSelector:
