@@ -160,6 +160,9 @@ class CachedBlobStore(BlobStore):
     def open_staged(self, staged: StagedBlob) -> BinaryIO:
         return self._inner.open_staged(staged)
 
+    def place_new(self, staged: StagedBlob) -> bool:
+        return self._inner.place_new(staged)
+
     def promote(self, staged: StagedBlob) -> None:
         self._inner.promote(staged)
 
