@@ -19,6 +19,7 @@ MODULES = [
     "benchmarks.load",
     "benchmarks.machine",
     "benchmarks.peers",
+    "benchmarks.pip_trace",
     "benchmarks.pypi_data",
     "benchmarks.record",
     "benchmarks.report",
