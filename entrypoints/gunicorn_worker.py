@@ -18,6 +18,10 @@ Drain on SIGTERM, two things the stock worker does not do:
 - it does not tell the application: ``draining`` lets the app answer 503 to requests
   that still arrive on kept-alive connections (see ``entrypoints/http/draining.py``).
 
+A lone kept-alive client (pip, one connection) is served by the thread that answered its
+last request when its next one follows within ``NEXT_REQUEST_WAIT``, skipping two trips
+through the poll loop per request; a partial head still goes to the intake.
+
 And it answers on the wire as the rest of Orchard does (``entrypoints/gunicorn_protocol``):
 JSON error pages, ``Connection: close`` after a body it did not read, ``100 Continue``
 only once the application reads the body, 408 for a body that stalls.
