@@ -205,3 +205,74 @@ def test_slow_requests_past_the_worker_budget_are_refused_503_and_others_served(
     assert refused, [answer[:40] for answer in answers]
     assert all(b"Retry-After: 5" in answer for answer in refused)
     assert "unfinished requests" in status_and_detail(refused[0])[1]
+
+
+def read_response(sock: socket.socket, buffered: bytes = b"") -> tuple[bytes, bytes]:
+    """One response with a Content-Length body from ``sock``; (response, bytes after it)."""
+    data = buffered
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, data
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        assert chunk, data
+        rest += chunk
+    return head + b"\r\n\r\n" + rest[:length], rest[length:]
+
+
+HEALTH = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def test_requests_sent_right_after_each_answer_are_served_on_one_connection(server):
+    # The next request arrives while the thread that answered still waits for it: that
+    # thread serves it (NEXT_REQUEST_WAIT), as the poll loop would after the wait.
+    with open_trickler(server, HEALTH) as sock:
+        sock.settimeout(30)
+        rest = b""
+        for _ in range(20):
+            answer, rest = read_response(sock, rest)
+            assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+            sock.sendall(HEALTH)
+        answer, rest = read_response(sock, rest)
+        assert answer.startswith(b"HTTP/1.1 200")
+
+
+def test_a_next_request_head_split_across_the_wait_is_served(server):
+    # Half a head arrives during the thread's wait, the rest after it: the thread leaves
+    # the half to the poll loop's intake, which completes and dispatches it.
+    with open_trickler(server, HEALTH) as sock:
+        sock.settimeout(30)
+        answer, _ = read_response(sock)
+        sock.sendall(HEALTH[:10])
+        time.sleep(0.3)
+        sock.sendall(HEALTH[10:])
+        answer, _ = read_response(sock)
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+
+
+def test_a_next_request_trickled_after_an_answer_is_answered_408(server):
+    # The wait for a next request in the thread does not let a trickler hold it: what
+    # arrives goes to the intake, under ORCHARD_HEADER_TIMEOUT as for a new connection.
+    with open_trickler(server, HEALTH) as sock:
+        sock.settimeout(30)
+        read_response(sock)
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: a")
+        status, detail = status_and_detail(trickle_until_answered(sock))
+    assert status == 408
+    assert "ORCHARD_HEADER_TIMEOUT" in detail
+
+
+def test_a_client_closing_after_an_answer_leaves_the_worker_serving(server):
+    for _ in range(3):
+        with open_trickler(server, HEALTH) as sock:
+            sock.settimeout(30)
+            answer, _ = read_response(sock)
+            assert answer.startswith(b"HTTP/1.1 200")
+    assert httpx.get(f"{server.url}/health", timeout=30).status_code == 200

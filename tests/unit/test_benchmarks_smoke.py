@@ -20,6 +20,7 @@ MODULES = [
     "benchmarks.machine",
     "benchmarks.peers",
     "benchmarks.pip_s3",
+    "benchmarks.pip_trace",
     "benchmarks.pypi_data",
     "benchmarks.record",
     "benchmarks.report",
