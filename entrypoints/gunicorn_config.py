@@ -71,6 +71,11 @@ def on_starting(server) -> None:
 
     for module in _PRELOADED + _STORE_MODULES.get(_settings.blob_store, ()):
         importlib.import_module(module)
+    if _settings.blob_store == "s3":
+        # botocore's parsed JSON (service model, endpoint rules, partitions): data only.
+        from adapters.blobstore_s3 import preload_botocore_data
+
+        preload_botocore_data()
     gc.freeze()  # keep the collector from writing to (and so un-sharing) these objects
     _bound_malloc()
 
@@ -120,4 +125,8 @@ _PRELOADED = (
     "sqlalchemy.dialects.postgresql.psycopg",
     "prometheus_client",
 )
-_STORE_MODULES = {"filesystem": ("adapters.blobstore_fs",), "s3": ("adapters.blobstore_s3",)}
+_STORE_MODULES = {
+    "filesystem": ("adapters.blobstore_fs",),
+    # boto3.s3.inject: imported by boto3 as each S3 client is made, so in every worker.
+    "s3": ("adapters.blobstore_s3", "boto3.s3.inject"),
+}

@@ -1,0 +1,141 @@
+"""What the gunicorn master shares with its workers, and what a worker builds only on use.
+
+Issue #19 ("Memory per worker"): the master imports the application and parses
+botocore's S3 data before the fork (shared copy-on-write), but creates nothing that
+holds a connection; each worker builds its S3 client over that preloaded data. Real
+parts throughout: a fresh interpreter doing what the master does, moto, PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adapters.blobstore_s3 import S3BlobStore, botocore_loader, preload_botocore_data
+from tests.harness.live_server import s3_env, server_env
+from tests.harness.postgres import fresh_database
+
+pytestmark = pytest.mark.integration
+
+MIB = 1024 * 1024
+REPO = Path(__file__).resolve().parents[2]
+
+# Run in a fresh interpreter: what the gunicorn master does before forking, then a census
+# of what exists in the process (objects and open sockets).
+MASTER = """
+import gc, json, os, ssl, socket, sys
+from entrypoints import gunicorn_config
+gunicorn_config.on_starting(None)
+import botocore.client, httpx, psycopg, sqlalchemy.engine
+from adapters.blobstore_s3 import botocore_loader
+kinds = {
+    "boto3 client": botocore.client.BaseClient, "SQLAlchemy engine": sqlalchemy.engine.Engine,
+    "psycopg connection": psycopg.Connection, "httpx client": httpx.Client,
+    "SSL context": ssl.SSLContext, "socket": socket.socket,
+}
+found = {name: 0 for name in kinds}
+gc.unfreeze()  # frozen objects are not listed by get_objects
+for thing in gc.get_objects():
+    for name, kind in kinds.items():
+        if isinstance(thing, kind):
+            found[name] += 1
+found["open sockets"] = 0
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        found["open sockets"] += os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
+    except FileNotFoundError:  # the directory listing's own descriptor
+        pass
+found["preloaded data files"] = len(botocore_loader()._cache)
+found["httpcore imported"] = "httpcore" in sys.modules
+print(json.dumps(found))
+"""
+
+
+def _census(env: dict[str, str]) -> dict[str, int]:
+    answer = subprocess.run(
+        [sys.executable, "-c", MASTER],
+        env={**os.environ, **env},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert answer.returncode == 0, answer.stderr
+    return json.loads(answer.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.postgres
+@pytest.mark.s3
+def test_the_master_preloads_data_and_creates_no_client_engine_or_connection(
+    request: pytest.FixtureRequest, s3_server, tmp_path: Path
+) -> None:
+    database_url = fresh_database(request.getfixturevalue("postgres_server_url"))
+    env = server_env(
+        tmp_path,
+        database_url=database_url,
+        blob_store="s3",
+        workers=2,
+        max_upload_size=64 * MIB,
+        extra=s3_env(s3_server, s3_server.make_bucket()),
+    )
+    found = _census(env)
+    assert found.pop("preloaded data files") >= 6  # S3's model, rules, partitions, ...
+    assert found == {
+        "boto3 client": 0,
+        "SQLAlchemy engine": 0,
+        "psycopg connection": 0,
+        "httpx client": 0,
+        "SSL context": 0,
+        "socket": 0,
+        "open sockets": 0,
+        "httpcore imported": False,
+    }
+
+
+def test_a_filesystem_master_parses_no_s3_data(tmp_path: Path) -> None:
+    env = server_env(
+        tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'orchard.db'}",
+        blob_store="filesystem",
+        workers=2,
+        max_upload_size=64 * MIB,
+    )
+    assert _census(env)["preloaded data files"] == 0
+
+
+@pytest.mark.s3
+def test_a_worker_s3_client_uses_the_preloaded_data_and_loads_nothing_more(s3_server) -> None:
+    preload_botocore_data()
+    loader = botocore_loader()
+    preloaded = dict(loader._cache)
+
+    def store() -> S3BlobStore:
+        return S3BlobStore(
+            s3_server.make_bucket(),
+            endpoint_url=s3_server.endpoint_url,
+            region=s3_server.region,
+            access_key=s3_server.access_key,
+            secret_key=s3_server.secret_key,
+        )
+
+    stores = [store()]
+    paths = list(loader.search_paths)  # boto3's resource data added once, by the first
+    stores += [store(), store()]
+    content = os.urandom(9 * MIB)  # more than one part: a multipart upload
+    writer = stores[0].writer()
+    writer.write(content)
+    staged = writer.finish()
+    stores[0].promote(staged)
+    assert b"".join(stores[0].open(staged.sha256)) == content
+    assert list(stores[0].iter_blobs()) == [staged.sha256]  # a paginator
+    assert dict(loader._cache) == preloaded  # every data file was there already
+    model = loader.load_service_model("s3", "service-2", api_version=None)
+    for store in stores:  # the very objects parsed before the fork, not a copy
+        assert store._client.meta.service_model._service_description is model
+    assert loader.search_paths == paths  # one loader for many sessions: no growing list
