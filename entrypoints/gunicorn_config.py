@@ -121,6 +121,10 @@ _PRELOADED = (
     "adapters.unit_of_work",
     "adapters.package_metadata",
     "adapters.passwords",
+    "adapters.clock",
+    "adapters.database",
+    "adapters.upstream.client",  # httpx: every worker builds the (lazy) client
+    "entrypoints.http.upstream_metrics",
     "sqlalchemy.dialects.sqlite.pysqlite",
     "sqlalchemy.dialects.postgresql.psycopg",
     "prometheus_client",

@@ -2,8 +2,10 @@
 
 Issue #19 ("Memory per worker"): the master imports the application and parses
 botocore's S3 data before the fork (shared copy-on-write), but creates nothing that
-holds a connection; each worker builds its S3 client over that preloaded data. Real
-parts throughout: a fresh interpreter doing what the master does, moto, PostgreSQL.
+holds a connection; each worker builds its S3 client over that preloaded data; the
+upstream HTTP client (an SSL context with the CA bundle) is made on its first call. Real
+parts throughout: fresh interpreters doing what the master and a worker do, moto,
+PostgreSQL and a fake upstream.
 """
 
 from __future__ import annotations
@@ -56,9 +58,35 @@ print(json.dumps(found))
 """
 
 
-def _census(env: dict[str, str]) -> dict[str, int]:
+# What a worker does on start (gunicorn's post-fork: the app factory), then what it made.
+WORKER = """
+import gc, json, ssl, sys
+from entrypoints.http.app import create_app
+app = create_app()
+import httpx
+found = {
+    "httpx clients": sum(isinstance(thing, httpx.Client) for thing in gc.get_objects()),
+    "SSL contexts": sum(isinstance(thing, ssl.SSLContext) for thing in gc.get_objects()),
+    "httpcore imported": "httpcore" in sys.modules,
+}
+services = app.extensions["orchard"]
+from tests.harness.fake_upstream import FakeUpstream
+upstream = FakeUpstream().start()
+try:
+    from domain.upstream import UpstreamSettings
+    services.upstream.client.fetch_page(UpstreamSettings(url=upstream.url), "nothing")
+    found["httpx clients after a call"] = sum(
+        isinstance(thing, httpx.Client) for thing in gc.get_objects()
+    )
+finally:
+    upstream.stop()
+print(json.dumps(found))
+"""
+
+
+def _census(env: dict[str, str], script: str = MASTER) -> dict[str, int]:
     answer = subprocess.run(
-        [sys.executable, "-c", MASTER],
+        [sys.executable, "-c", script],
         env={**os.environ, **env},
         cwd=REPO,
         capture_output=True,
@@ -107,6 +135,24 @@ def test_a_filesystem_master_parses_no_s3_data(tmp_path: Path) -> None:
         max_upload_size=64 * MIB,
     )
     assert _census(env)["preloaded data files"] == 0
+
+
+def test_a_worker_makes_its_upstream_http_client_on_the_first_upstream_call(
+    tmp_path: Path,
+) -> None:
+    env = server_env(
+        tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'orchard.db'}",
+        blob_store="filesystem",
+        workers=2,
+        max_upload_size=64 * MIB,
+    )
+    assert _census(env, WORKER) == {
+        "httpx clients": 0,
+        "SSL contexts": 0,
+        "httpcore imported": False,
+        "httpx clients after a call": 1,
+    }
 
 
 @pytest.mark.s3
