@@ -86,13 +86,11 @@ def _setup() -> None:
     """Migrate and create the admin, as ``orchard serve`` does before gunicorn starts."""
     from entrypoints.bootstrap import bootstrap
     from entrypoints.config import load_settings
-    from entrypoints.http.metrics import prepare_multiprocess_dir
     from entrypoints.startup import migrate, prepare
 
     settings = load_settings()
     migrate(settings)
     prepare(bootstrap(settings), announce=lambda *_, **__: None)
-    prepare_multiprocess_dir(settings.data_dir)
 
 
 class Steps:
@@ -157,6 +155,7 @@ def _worker(tracing: bool) -> None:
     )
     steps.measure("web page / and /metrics", lambda: (client.get("/"), client.get("/metrics")))
     steps.measure("gc.collect()", gc.collect)
+    _metrics_files()
     _new_modules(before)
     if tracing:
         _traced()
@@ -193,6 +192,33 @@ def _upload(client, headers: dict[str, str], number: int) -> None:
         headers={**headers, "X-Checksum-SHA256": hashlib.sha256(data).hexdigest()},
     )
     assert answer.status_code in (200, 201), answer.data
+
+
+def _metrics_files() -> None:
+    """prometheus_client's multiprocess files: what this process maps of them."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    if not directory:
+        print("\nprometheus_client: multiprocess mode off")
+        return
+    mapped: dict[str, dict[str, int]] = {}
+    current = None
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            fields = line.split()
+            if not line[0].isupper() or "-" in fields[0]:  # a mapping's header line
+                path = fields[-1] if len(fields) >= 6 else ""
+                current = path if path.startswith(directory) else None
+            elif current is not None and fields[0] in ("Rss:", "Pss:", "Size:"):
+                sizes = mapped.setdefault(Path(current).name, {})
+                sizes[fields[0].rstrip(":")] = sizes.get(fields[0].rstrip(":"), 0) + int(fields[1])
+    files = sorted(Path(directory).glob("*.db"))
+    print(f"\nprometheus_client multiprocess files in {directory}: {len(files)}")
+    for file in files:
+        sizes = mapped.get(file.name, {})
+        print(
+            f"  {file.name:32} {file.stat().st_size / 1024:7.0f} KiB on disk, mapped here: "
+            f"Rss {sizes.get('Rss', 0)} KiB, Pss {sizes.get('Pss', 0)} KiB"
+        )
 
 
 def _package(filename: str) -> str:
@@ -242,6 +268,9 @@ def breakdown(tracing: bool) -> None:
         os.environ.update(_environment(database.create(), moto, data_dir))
         # No boto3 client here: its loaded data would be shared with the child for free.
         _in_child(_setup)
+        from entrypoints.http.metrics import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(str(data_dir))  # as orchard serve does before gunicorn
         master = smaps_kib()
         # What the gunicorn master does before forking (it imports; it creates nothing).
         from entrypoints import gunicorn_config
