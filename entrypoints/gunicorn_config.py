@@ -160,6 +160,7 @@ _PRELOADED = (
     "sqlalchemy.dialects.sqlite.pysqlite",
     "sqlalchemy.dialects.postgresql.psycopg",
     "prometheus_client",
+    "prometheus_client.multiprocess",  # every /metrics scrape of a worker imports it
 )
 _STORE_MODULES = {
     "filesystem": ("adapters.blobstore_fs",),

@@ -59,6 +59,10 @@ for fd in os.listdir("/proc/self/fd"):
         pass
 found["preloaded data files"] = len(botocore_loader()._cache)
 found["httpcore imported"] = "httpcore" in sys.modules
+found["shared by the fork"] = [
+    name for name in ("httpx", "adapters.upstream.client", "prometheus_client.multiprocess")
+    if name in sys.modules
+]
 print(json.dumps(found))
 """
 
@@ -128,6 +132,11 @@ def test_the_master_preloads_data_and_creates_no_client_engine_or_connection(
         "socket": 0,
         "open sockets": 0,
         "httpcore imported": False,
+        "shared by the fork": [
+            "httpx",
+            "adapters.upstream.client",
+            "prometheus_client.multiprocess",
+        ],
     }
 
 
