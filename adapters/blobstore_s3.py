@@ -22,11 +22,13 @@ from __future__ import annotations
 import functools
 import io
 import re
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 import boto3
+import botocore.session
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -81,7 +83,7 @@ class S3BlobStore(BlobStore):
             max_pool_connections=32,
         )
         # None credentials fall through to boto3's default chain (env, profile, IAM role).
-        self._client = boto3.session.Session().client(
+        self._client = _session().client(
             "s3",
             endpoint_url=endpoint_url,
             region_name=region,
@@ -315,6 +317,51 @@ class S3BlobStore(BlobStore):
         if not region or region == "us-east-1":
             return {}
         return {"CreateBucketConfiguration": {"LocationConstraint": region}}
+
+
+_loader_lock = threading.Lock()
+_loader: Any = None
+
+
+def botocore_loader() -> Any:
+    """This process's botocore data loader, shared by every S3 client it builds.
+
+    botocore parses its JSON data (S3's service model and endpoint rules, the partitions
+    and the legacy endpoints) into a loader per session, so each client a process built
+    held its own copy. One loader per process, filled by ``preload_botocore_data`` in the
+    gunicorn master before the fork, leaves each worker those pages to share instead of
+    parsing and holding ~11 MiB of its own (docs/performance.md, "Memory").
+    """
+    global _loader
+    with _loader_lock:
+        if _loader is None:
+            # botocore's own construction, so AWS_DATA_PATH and the config still apply.
+            _loader = botocore.session.get_session().get_component("data_loader")
+        return _loader
+
+
+def preload_botocore_data() -> None:
+    """Parse, into this process's loader, every data file an S3 client of this store
+    reads: at creation, on its first request and for its paginators. Data only: no
+    session is kept, no client created, nothing is connected (safe before a fork)."""
+    loader = botocore_loader()
+    for name in ("endpoints", "sdk-default-configuration", "partitions"):
+        loader.load_data_with_path(name)
+    model = loader.load_service_model("s3", "service-2", api_version=None)
+    loader.load_service_model("s3", "endpoint-rule-set-1", api_version=None)
+    loader.load_service_model("s3", "paginators-1", model["metadata"]["apiVersion"])
+
+
+def _session() -> boto3.session.Session:
+    """A new boto3 session (its own credentials and events) over the shared loader."""
+    core = botocore.session.get_session()
+    loader = botocore_loader()
+    core.register_component("data_loader", loader)
+    session = boto3.session.Session(botocore_session=core)
+    # boto3 appends its resource data directory to the loader's search path on every
+    # session; with one loader per process keep a single entry (the list is only read).
+    loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
+    return session
 
 
 def _started(upload: dict[str, Any]) -> datetime:

@@ -12,6 +12,7 @@ and never into a log line: logs show the URL without its user information.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,12 +52,27 @@ class HttpUpstreamClient(UpstreamClient):
     ) -> None:
         self._timeouts = (connect_timeout, read_timeout)
         self._observe = observe or (lambda kind, outcome, seconds: None)
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout),
-            follow_redirects=True,
-            max_redirects=5,
-            headers={"User-Agent": "orchard-upstream-cache"},
-        )
+        self._http: httpx.Client | None = None
+        self._http_lock = threading.Lock()
+
+    @property
+    def _client(self) -> httpx.Client:
+        """The httpx client, made on the first upstream call.
+
+        Every gunicorn worker builds this object, and most never call an upstream; an
+        httpx client loads the CA bundle into an SSL context when it is made, ~9 MiB of
+        each worker's private memory (docs/performance.md, "Memory")."""
+        if self._http is None:
+            with self._http_lock:
+                if self._http is None:
+                    connect, read = self._timeouts
+                    self._http = httpx.Client(
+                        timeout=httpx.Timeout(read, connect=connect, pool=connect),
+                        follow_redirects=True,
+                        max_redirects=5,
+                        headers={"User-Agent": "orchard-upstream-cache"},
+                    )
+        return self._http
 
     def fetch_page(
         self,
@@ -121,7 +137,8 @@ class HttpUpstreamClient(UpstreamClient):
                 return _read_bounded(response, max_size, deadline=self._timeouts[1])
 
     def close(self) -> None:
-        self._client.close()
+        if self._http is not None:
+            self._http.close()
 
     @contextmanager
     def _send(
