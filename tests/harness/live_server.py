@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -167,7 +168,9 @@ def build_server(config: str, tmp_root: Path, request: pytest.FixtureRequest) ->
         database_path, workers = None, 4
     if blob_store == "s3":
         s3 = request.getfixturevalue("s3_server")
-        extra = s3_env(s3, s3.make_bucket(f"orchard-{config}-{os.getpid()}"))
+        # A bucket per server, as a database per server: fsck and gc of one server must
+        # not find the blobs another server of the same session left in a shared bucket.
+        extra = s3_env(s3, s3.make_bucket(f"orchard-{config}-{uuid.uuid4().hex[:12]}"))
     env = server_env(
         data_dir,
         database_url=database_url,
