@@ -210,9 +210,11 @@ def _record(
                 version_source=source,
             )
         )
-        uow.packages.touch(package.id, now)
         if not placed:
             blobs.promote(staged)
+        # Last: the package row's lock (PostgreSQL) is then held for the commit only, not
+        # for a store's round trip; every upload to one package queues on that row.
+        uow.packages.touch(package.id, now)
         uow.commit()
     return UploadResult(
         artifact_id=staged.sha256,

@@ -230,3 +230,26 @@ def test_placed_bytes_another_upload_recorded_meanwhile_are_not_taken_back(stock
     now = stocked.clock.now()
     assert not withdraw_unrecorded(stocked.uow(), stocked.blobs, sha(b"shared bytes"), now)
     assert stocked.blobs.read(sha(b"shared bytes")) == b"shared bytes"
+
+
+def test_the_package_row_is_bumped_after_the_blob_is_promoted(stocked):
+    """On PostgreSQL the package row's lock is held from its UPDATE to the commit, and
+    every upload to one package queues on it: a store's round trip (an S3 PUT) must not
+    happen while it is held (4 KiB uploads on PostgreSQL + S3: 89 -> 125/s)."""
+    events: list[str] = []
+    store = _RecordingBlobStore(stocked.clock)
+    stocked.blobs = store
+
+    class Uow(FakeUnitOfWork):
+        def __enter__(self):
+            entered = super().__enter__()
+            touch = self.packages.touch
+            self.packages.touch = lambda *args: (events.append("touch"), touch(*args))[1]
+            return entered
+
+    stocked.uow = lambda: Uow(stocked.db)
+    stocked.upload(b"bytes stored twice")
+    store.promote = lambda staged: (events.append("promote"), FakeBlobStore.promote(store, staged))
+    events.clear()
+    stocked.upload(b"bytes stored twice")
+    assert events == ["promote", "touch"]

@@ -155,9 +155,9 @@ def _record(
         if existing is not None:
             _replace(uow, project, existing, new)
         _hold(uow, actor, package, new, staged)
-        uow.packages.touch(package.id, new.created_at)
         if not placed:
             blobs.promote(staged)
+        uow.packages.touch(package.id, new.created_at)  # last: its row lock (uploads.py)
         uow.commit()
     return _result(project, package, new, duplicate=False)
 
