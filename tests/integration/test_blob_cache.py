@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import io
 import logging
 import multiprocessing
 import os
@@ -32,6 +31,7 @@ from entrypoints.bootstrap import bootstrap
 from entrypoints.config import Settings
 from entrypoints.http import downloads
 from tests.fakes.blobs import FakeBlobStore
+from tests.harness.file_wrapper import SendfileWrapper
 
 KIB = 1024
 CONTENT = bytes(range(256)) * 1024 + b"tail"  # 256 KiB + 4
@@ -298,19 +298,6 @@ def test_the_server_reads_through_the_cache_and_the_command_line_does_not(tmp_pa
 
 
 # ------------------------------------------------------------------ HTTP answers, byte for byte
-
-
-class SendfileWrapper:
-    """What gunicorn hands the app as ``wsgi.file_wrapper``."""
-
-    def __init__(self, file: io.RawIOBase, block_size: int) -> None:
-        self.file, self.block_size = file, block_size
-
-    def __iter__(self):
-        yield from iter(lambda: self.file.read(self.block_size), b"")
-
-    def close(self) -> None:
-        self.file.close()
 
 
 def answer(store: BlobStore, artifact: Artifact, headers: dict, wrapper: bool):

@@ -14,21 +14,9 @@ from adapters.blobstore_fs import FilesystemBlobStore
 from domain.errors import BlobNotFound
 from domain.model import Artifact
 from entrypoints.http import downloads
+from tests.harness.file_wrapper import SendfileWrapper
 
 CONTENT = b"wheel bytes " * 100
-
-
-class SendfileWrapper:
-    """What gunicorn hands the app as ``wsgi.file_wrapper``: it sendfiles the descriptor."""
-
-    def __init__(self, file: io.RawIOBase, block_size: int) -> None:
-        self.file, self.block_size = file, block_size
-
-    def __iter__(self):
-        yield from iter(lambda: self.file.read(self.block_size), b"")
-
-    def close(self) -> None:
-        self.file.close()
 
 
 class CollectedMeanwhile(FilesystemBlobStore):
