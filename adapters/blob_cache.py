@@ -130,14 +130,18 @@ class BlobCache:
     def usable(self) -> bool:
         return time.monotonic() >= self._off_until
 
-    def fill(self, sha256: str, chunks: Iterable[bytes]) -> str | None:
+    def fill(self, sha256: str, chunks: Iterable[bytes], *, hash_after: bool = False) -> str | None:
         """Copy the blob's bytes to the cache; its path, or None when nothing was kept:
         the bytes do not hash to ``sha256`` (reported as a corrupt blob) or the disk
         failed (a warning; the cache then rests). Errors of ``chunks`` (the store's)
-        propagate, after the temporary file is removed."""
+        propagate, after the temporary file is removed.
+
+        ``hash_after``: hash the written file once ``chunks`` are over (read back from the
+        page cache) instead of each chunk as it comes, so that whoever produces the chunks
+        (a download streaming to its client) is not held back by the hashing."""
         temporary = os.path.join(self._tmp, f"{uuid.uuid4().hex}.part")
         try:
-            digest, size = self._write(temporary, chunks)
+            digest, size = self._write(temporary, chunks, hash_after=hash_after)
             if digest != sha256:
                 self._corrupt(sha256, digest)
                 return None
@@ -154,7 +158,9 @@ class BlobCache:
         self._added_bytes(size)
         return target
 
-    def _write(self, temporary: str, chunks: Iterable[bytes]) -> tuple[str, int]:
+    def _write(
+        self, temporary: str, chunks: Iterable[bytes], hash_after: bool = False
+    ) -> tuple[str, int]:
         hasher, size = hashlib.sha256(), 0
         try:
             file = open(temporary, "xb")  # noqa: SIM115 - closed below
@@ -163,9 +169,13 @@ class BlobCache:
             file = open(temporary, "xb")  # noqa: SIM115
         with file:
             for chunk in chunks:
-                hasher.update(chunk)
+                if not hash_after:
+                    hasher.update(chunk)
                 file.write(chunk)
                 size += len(chunk)
+        if hash_after:
+            with open(temporary, "rb") as written:
+                hasher = hashlib.file_digest(written, "sha256")
         return hasher.hexdigest(), size
 
     def _corrupt(self, sha256: str, digest: str) -> None:

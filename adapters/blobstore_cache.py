@@ -3,11 +3,19 @@ pattern Artifactory calls cache-fs. A decorator over the port: every method is t
 store's, except that reads are answered from a verified local copy when there is one.
 
 - ``local_path`` (a whole-file download, served with sendfile) and ``open`` look for a
-  copy first. On a miss the whole blob is fetched from the inner store into the cache,
-  verified (``adapters/blob_cache.py``), and the answer is then read from the copy, as
-  the filesystem store would read it: a download from the cache is byte for byte the
-  filesystem store's, ranges and headers included. Threads of one process that miss the
-  same blob wait for one fill; processes each fill (one identical copy remains).
+  copy first. On a miss of a blob up to ``stream_over`` bytes the whole blob is fetched
+  from the inner store into the cache, verified (``adapters/blob_cache.py``), and the
+  answer is then read from the copy, as the filesystem store would read it: a download
+  from the cache is byte for byte the filesystem store's, ranges and headers included.
+  Threads of one process that miss the same blob wait for one fill; processes each fill
+  (one identical copy remains).
+- A larger blob is not fetched before its first byte is sent (a gigabyte would wait
+  seconds for it): a whole read of it streams from the inner store to the client while
+  a background thread copies the same chunks into the cache and verifies them, and the
+  copy is kept only when the read went to the end and the bytes hash to the key. A read
+  the client abandons keeps nothing. While one thread streams such a fill, the others
+  that miss the blob read the inner store; a range of it, on a miss, is read from the
+  inner store too.
 - A blob larger than the cache admits (``max_blob_size``), or any read while the cache's
   disk has failed, is read from the inner store directly, as without the cache.
 - A fill whose bytes do not hash to the key keeps nothing and is logged as a corrupt
@@ -24,6 +32,8 @@ on ``delete`` and ``quarantine`` remain.
 from __future__ import annotations
 
 import contextlib
+import functools
+import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -35,6 +45,7 @@ from domain.errors import BlobNotFound
 from domain.ports import BlobReader, BlobStore, BlobWriter, StagedBlob, TemporaryUsage
 
 REMEMBERED = 4096  # blobs known to be too large to cache, per process
+STREAM_OVER = 16 * 1024 * 1024  # larger blobs are copied while they stream, not before
 
 
 class CachedBlobStore(BlobStore):
@@ -45,11 +56,14 @@ class CachedBlobStore(BlobStore):
         *,
         reads: bool = True,
         observe: Callable[[str], None] | None = None,
+        stream_over: int = STREAM_OVER,
     ) -> None:
         self._inner, self._cache, self._reads = inner, cache, reads
         self._observe = observe or (lambda outcome: None)  # hit, miss or skip per read
+        self._stream_over = stream_over
         self._too_large: OrderedDict[str, None] = OrderedDict()
         self._fills: dict[str, list[Any]] = {}  # sha256 -> [its fill's lock, threads using it]
+        self._streaming: set[str] = set()  # blobs a thread of this process streams into the cache
         self._lock = threading.Lock()
 
     @property
@@ -58,9 +72,15 @@ class CachedBlobStore(BlobStore):
 
     # ------------------------------------------------------------------ reads
 
-    def local_path(self, sha256: str) -> str | None:
+    def local_path(self, sha256: str, size: int | None = None) -> str | None:
         if not self._reads:
-            return self._inner.local_path(sha256)
+            return self._inner.local_path(sha256, size)
+        if size is not None and size > self._stream_over:
+            path = self._cache.find(sha256)
+            if path is not None:
+                self._observe("hit")
+                return path
+            return self._inner.local_path(sha256, size)  # open() streams it, filling the cache
         try:
             found = self._fetch(sha256)
         except BlobNotFound:
@@ -69,7 +89,7 @@ class CachedBlobStore(BlobStore):
             return found
         if found is not None:
             found.close()  # too large: the caller's open() reads the store (once per blob)
-        return self._inner.local_path(sha256)
+        return self._inner.local_path(sha256, size)
 
     def open(self, sha256: str, start: int = 0, end: int | None = None) -> BlobReader:
         found = self._fetch(sha256) if self._reads else None
@@ -78,11 +98,28 @@ class CachedBlobStore(BlobStore):
                 return self._cache.open_copy(found, start, end)
             except FileNotFoundError:  # evicted since it was found
                 found = None
-        if found is not None:  # the whole blob, from the store, not cached
+        if found is not None:  # the whole blob, from the store, not (yet) cached
             if start == 0 and (end is None or end >= found.size - 1):
                 return found
             found.close()
         return self._inner.open(sha256, start, end)
+
+    def _stream(self, sha256: str, reader: BlobReader) -> BlobReader:
+        """``reader`` copied into the cache as it is read, unless another thread of this
+        process is copying the same blob already."""
+        with self._lock:
+            if sha256 in self._streaming:
+                return reader
+            self._streaming.add(sha256)
+        return _CopyingReader(
+            reader,
+            fill=functools.partial(self._cache.fill, sha256, hash_after=True),
+            done=functools.partial(self._streamed, sha256),
+        )
+
+    def _streamed(self, sha256: str) -> None:
+        with self._lock:
+            self._streaming.discard(sha256)
 
     def _fetch(self, sha256: str) -> str | BlobReader | None:
         """The copy's path, filling it first on a miss; or, for a blob the cache does not
@@ -107,6 +144,8 @@ class CachedBlobStore(BlobStore):
                     self._remember_too_large(sha256)
                 return reader
             self._observe("miss")
+            if reader.size > self._stream_over:
+                return self._stream(sha256, reader)
             try:
                 return self._cache.fill(sha256, reader)
             finally:
@@ -188,3 +227,80 @@ class CachedBlobStore(BlobStore):
 
     def check(self) -> None:
         self._inner.check()  # the cache's disk never makes the instance unready
+
+
+class _Abandoned(Exception):
+    """The read stopped before the end: the copy of its chunks is dropped."""
+
+
+_END = object()
+_QUEUED = 8  # chunks (of 1 MiB from S3) between the client's stream and the copy
+
+
+class _CopyingReader(BlobReader):
+    """The inner reader's chunks, each also handed to ``fill`` (run in a thread over an
+    iterator of them); that iterator ends after the last chunk, or raises ``_Abandoned``
+    when the reader is closed before it. A copy that cannot keep up holds the stream
+    back by at most ``_QUEUED`` chunks; one that stopped (a disk error: the cache logs
+    it and rests) is handed nothing more. ``done`` is called once the copy is over, or
+    on ``close`` when the reader was never read."""
+
+    def __init__(
+        self,
+        inner: BlobReader,
+        fill: Callable[[Iterable[bytes]], object],
+        done: Callable[[], None],
+    ) -> None:
+        self._inner, self.size = inner, inner.size
+        self._fill, self._done = fill, done
+        self._queue: queue.Queue[Any] = queue.Queue(_QUEUED)
+        self._stopped = threading.Event()  # the copy is over
+        self._thread: threading.Thread | None = None
+        self._ended = False  # every byte was read and handed over
+
+    def __iter__(self) -> Iterator[bytes]:
+        self._thread = threading.Thread(
+            target=self._copy, name="orchard-blob-cache-copy", daemon=True
+        )
+        self._thread.start()
+        sent = 0
+        for chunk in self._inner:
+            self._hand(chunk)
+            sent += len(chunk)
+            yield chunk
+        self._ended = sent == self.size
+        self._hand(_END if self._ended else _Abandoned)
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            if self._thread is None:
+                self._done()
+            elif not self._ended:
+                self._hand(_Abandoned)
+
+    def _hand(self, item: Any) -> None:
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def _copy(self) -> None:
+        try:
+            with contextlib.suppress(_Abandoned):
+                self._fill(self._chunks())
+        finally:
+            self._stopped.set()
+            self._done()
+
+    def _chunks(self) -> Iterator[bytes]:
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            if item is _Abandoned:
+                raise _Abandoned
+            yield item

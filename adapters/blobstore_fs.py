@@ -265,7 +265,7 @@ class FilesystemBlobStore(BlobStore):
     ) -> str | None:
         return None
 
-    def local_path(self, sha256: str) -> str | None:
+    def local_path(self, sha256: str, size: int | None = None) -> str | None:
         try:
             path = self._file_name(sha256)
         except BlobNotFound:  # not an artifact id: no such file

@@ -290,7 +290,7 @@ class S3BlobStore(BlobStore):
                 "get_object", Params=params, ExpiresIn=expires_in
             )
 
-    def local_path(self, sha256: str) -> str | None:
+    def local_path(self, sha256: str, size: int | None = None) -> str | None:
         return None
 
     def check(self) -> None:

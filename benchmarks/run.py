@@ -70,7 +70,7 @@ def start_orchards(rec: Recorder, work, stack: contextlib.ExitStack, no_s3: bool
         env = {"ORCHARD_DATABASE_URL": url, **moto.orchard_env("orchard-bench")}
         # As production should run it: a local read-through cache in front of S3, which
         # serves what was read before from disk (docs/performance.md, "Eighth round").
-        # The 1 GiB file is over its ORCHARD_BLOB_CACHE_MAX_BLOB: it still streams from S3.
+        # The 1 GiB file streams from S3 on its first download while it is copied into it.
         env["ORCHARD_BLOB_CACHE_DIR"] = str(work / "orchard-pg-s3" / "blob-cache")
         orchards[S3] = Orchard(S3, work / "orchard-pg-s3", env)
         orchards[S3].moto = moto

@@ -40,7 +40,7 @@ class Settings:
     # A local read-through cache of blobs (docs/blobstores.md, "Local cache"); off when empty.
     blob_cache_dir: str = ""
     blob_cache_size: int = 10 * GIB  # bytes the cache may hold (about: eviction lags)
-    blob_cache_max_blob: int = 256 * 1024**2  # larger blobs are read from the store
+    blob_cache_max_blob: int = 2 * 1024**3  # larger blobs are read from the store
     admin_user: str = "admin"
     admin_password: str = ""
     secret_key: str = ""  # default: generated once into <data_dir>/secret_key
@@ -273,7 +273,7 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     ),
     "blob_cache_max_blob": (
         _within(1),
-        "use a size above 0, in bytes or with K, M, G or T (256M)",
+        "use a size above 0, in bytes or with K, M, G or T (2G)",
     ),
     "s3_timeout": (lambda v: v > 0, "use a number of seconds above 0"),
     "s3_read_timeout": (lambda v: v > 0, "use a number of seconds above 0"),

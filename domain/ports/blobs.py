@@ -170,8 +170,12 @@ class BlobStore(abc.ABC):
         """A URL a client can GET directly, or ``None`` where the store cannot sign."""
 
     @abc.abstractmethod
-    def local_path(self, sha256: str) -> str | None:
-        """A filesystem path to the blob for zero-copy serving, or ``None``."""
+    def local_path(self, sha256: str, size: int | None = None) -> str | None:
+        """A filesystem path to the blob for zero-copy serving, or ``None``.
+
+        ``size``, the blob's size when the caller knows it, lets a store that makes local
+        copies on demand (the read-through cache) leave a large blob to ``open``, which
+        streams it while copying it, instead of copying it all before the first byte."""
 
     @abc.abstractmethod
     def check(self) -> None:

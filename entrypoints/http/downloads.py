@@ -58,7 +58,7 @@ def send_blob(
     headers["Content-Length"] = str(length)
     if request.method == "HEAD":
         return Response(status=status, headers=headers, content_type=artifact.content_type)
-    body = _body(blobs, artifact.id, start, end, length)
+    body = _body(blobs, artifact, start, end, length)
     return Response(
         body,
         status=status,
@@ -81,9 +81,11 @@ def _range(size: int) -> tuple[int, int, int]:
     return bounds[0], bounds[1] - 1, 206
 
 
-def _body(blobs: BlobStore, sha256: str, start: int, end: int, length: int):
+def _body(blobs: BlobStore, artifact: Artifact, start: int, end: int, length: int):
+    sha256 = artifact.id
     wrapper = request.environ.get("wsgi.file_wrapper")
-    path = blobs.local_path(sha256) if wrapper is not None and start == 0 and length else None
+    whole = wrapper is not None and 0 < length == artifact.size
+    path = blobs.local_path(sha256, artifact.size) if whole else None
     if wrapper is not None and path is not None:
         # Whole-file GET from disk: let the server sendfile it. Unbuffered, since sendfile
         # reads the descriptor: a buffered reader would only cost two more system calls.

@@ -154,7 +154,7 @@ class FakeBlobStore(BlobStore):
     ) -> str | None:
         return None
 
-    def local_path(self, sha256: str) -> str | None:
+    def local_path(self, sha256: str, size: int | None = None) -> str | None:
         return None
 
     def check(self) -> None:

@@ -60,7 +60,9 @@ def read(store: BlobStore, sha256: str, start: int = 0, end: int | None = None) 
 class Cached:
     """A fake store behind a cache in ``root``, and every outcome it reported."""
 
-    def __init__(self, root: Path, inner: BlobStore | None = None, **limits: int) -> None:
+    def __init__(
+        self, root: Path, inner: BlobStore | None = None, stream_over: int = 1024**3, **limits: int
+    ) -> None:
         self.root = root
         self.inner = inner if inner is not None else FakeBlobStore()
         self.outcomes: list[str] = []
@@ -70,7 +72,9 @@ class Cached:
             limits.get("max_blob_size", 16 * 1024**2),
             self.outcomes.append,
         )
-        self.store = CachedBlobStore(self.inner, self.cache, observe=self.outcomes.append)
+        self.store = CachedBlobStore(
+            self.inner, self.cache, observe=self.outcomes.append, stream_over=stream_over
+        )
 
     def copies(self) -> list[Path]:
         """Every file the cache holds but its lock: copies and temporary files."""
@@ -85,6 +89,14 @@ class Cached:
 
     def parts(self) -> list[Path]:
         return [p for p in self.copies() if p.suffix == ".part"]
+
+    def copied(self) -> None:
+        """Wait for the streamed copies of this process to be over (kept or dropped)."""
+        deadline = time.monotonic() + 10
+        while self.store._streaming:
+            assert time.monotonic() < deadline, "the streamed copy never ended"
+            time.sleep(0.01)
+        self.settle()
 
 
 @pytest.fixture
@@ -149,6 +161,102 @@ def test_a_blob_over_the_size_limit_is_read_from_the_store_and_never_cached(tmp_
     assert cached.copies() == []
     assert set(cached.outcomes) == {"skip"}
     assert cached.inner.opened == 3  # remembered as too large: no GET wasted after the first
+
+
+# ---------------------------------------------------------- large blobs, copied as they stream
+
+
+@pytest.fixture
+def streamed(tmp_path) -> Cached:
+    """Blobs over 64 KiB (CONTENT is 256 KiB, four of the fake store's chunks) stream."""
+    return Cached(tmp_path / "cache", CountingStore(), stream_over=64 * KIB)
+
+
+def test_a_large_miss_streams_at_once_and_is_copied_while_it_streams(streamed):
+    key = put(streamed.inner, CONTENT)
+    assert streamed.store.local_path(key, len(CONTENT)) is None  # no fill before the answer
+    assert streamed.inner.opened == 0
+    reader = streamed.store.open(key)
+    chunks = iter(reader)
+    first = next(chunks)  # served before the rest was read from the store
+    assert streamed.cache.find(key) is None
+    body = first + b"".join(chunks)
+    reader.close()
+    streamed.copied()
+    assert body == CONTENT and streamed.outcomes == ["miss", "fill"]
+    path = streamed.store.local_path(key, len(CONTENT))
+    assert path == streamed.cache.path(key) and Path(path).read_bytes() == CONTENT
+    assert streamed.inner.opened == 1 and streamed.parts() == []
+
+
+def test_a_streamed_read_the_client_abandons_keeps_nothing(streamed):
+    key = put(streamed.inner, CONTENT)
+    reader = streamed.store.open(key)
+    next(iter(reader))
+    reader.close()  # the client went away after its first chunk
+    streamed.copied()
+    assert streamed.copies() == [] and streamed.outcomes == ["miss"]
+    assert read(streamed.store, key) == CONTENT  # the next download copies it
+    streamed.copied()
+    assert streamed.cache.find(key) is not None and streamed.outcomes[-1] == "fill"
+
+
+def test_a_streamed_reader_never_read_is_forgotten(streamed):
+    key = put(streamed.inner, CONTENT)
+    streamed.store.open(key).close()
+    assert streamed.store._streaming == set()
+    assert read(streamed.store, key) == CONTENT
+    streamed.copied()
+    assert streamed.cache.find(key) is not None
+
+
+def test_streamed_bytes_that_do_not_hash_to_their_key_are_served_and_not_kept(streamed, caplog):
+    key = put(streamed.inner, CONTENT)
+    rotten = b"rotten" + CONTENT[6:]
+    streamed.inner.blobs[key] = (rotten, streamed.inner.blobs[key][1])
+    with caplog.at_level(logging.ERROR, logger="orchard.blobcache"):
+        assert read(streamed.store, key) == rotten  # what the store answers without a cache
+        streamed.copied()
+    assert streamed.outcomes == ["miss", "corrupt"] and streamed.copies() == []
+    assert f"Blob {key} is corrupt" in caplog.text
+
+
+def test_a_copy_that_fails_mid_stream_leaves_the_download_whole(streamed, monkeypatch):
+    key = put(streamed.inner, CONTENT)
+    write = BlobCache._write
+
+    def fails_after_one_chunk(self, temporary, chunks, **options):
+        def some():
+            iterator = iter(chunks)
+            yield next(iterator)
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        return write(self, temporary, some(), **options)
+
+    monkeypatch.setattr(BlobCache, "_write", fails_after_one_chunk)
+    assert read(streamed.store, key) == CONTENT
+    streamed.copied()
+    assert streamed.outcomes == ["miss", "disk_error"] and streamed.copies() == []
+
+
+def test_other_threads_missing_a_blob_being_streamed_read_the_store(streamed):
+    key = put(streamed.inner, CONTENT)
+    first = streamed.store.open(key)
+    chunks = iter(first)
+    head = next(chunks)  # the first download is under way, copying
+    assert read(streamed.store, key) == CONTENT  # a second one does not wait for it
+    assert head + b"".join(chunks) == CONTENT
+    first.close()
+    streamed.copied()
+    assert streamed.outcomes == ["miss", "miss", "fill"] and streamed.inner.opened == 2
+    assert [p.name for p in streamed.copies()] == [key]
+
+
+def test_a_range_of_a_large_blob_on_a_miss_is_read_from_the_store(streamed):
+    key = put(streamed.inner, CONTENT)
+    assert read(streamed.store, key, 100, 199) == CONTENT[100:200]
+    streamed.copied()
+    assert streamed.copies() == []
 
 
 def test_delete_and_quarantine_drop_this_instances_copy(cached):
@@ -267,7 +375,7 @@ def test_an_unusable_directory_reads_the_store_with_one_warning(tmp_path, caplog
 def test_a_full_disk_mid_fill_reads_the_store_and_leaves_no_partial_file(cached, monkeypatch):
     key = put(cached.inner, CONTENT)
 
-    def full(self, temporary, chunks):
+    def full(self, temporary, chunks, **options):
         Path(temporary).parent.mkdir(parents=True, exist_ok=True)
         Path(temporary).write_bytes(b"half")
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -315,9 +423,13 @@ RANGES = [None, "bytes=0-0", "bytes=1000-2000", "bytes=-4", "bytes=262140-", "by
 
 
 @pytest.mark.s3
+@pytest.mark.parametrize("stream_over", [1024**2, 64 * KIB], ids=["filled-first", "streamed"])
 @pytest.mark.parametrize("wrapper", [True, False], ids=["sendfile", "no-file-wrapper"])
-def test_downloads_through_the_cache_answer_as_the_filesystem_store(s3_server, tmp_path, wrapper):
-    """Each range twice: the first request fills the cache (a miss), the second is a hit."""
+def test_downloads_through_the_cache_answer_as_the_filesystem_store(
+    s3_server, tmp_path, wrapper, stream_over
+):
+    """Each range twice: the first request fills the cache (a miss), the second is a hit
+    (or, for a blob streamed while it is copied, a hit once the copy is over)."""
     from tests.integration.test_blobstore_contract import s3_store
 
     filesystem = FilesystemBlobStore(tmp_path / "blobs")
@@ -329,7 +441,7 @@ def test_downloads_through_the_cache_answer_as_the_filesystem_store(s3_server, t
     s3 = s3_store(s3_server)
     put(s3, CONTENT)
     cache = BlobCache(str(tmp_path / "cache"), 64 * 1024**2, 1024**2)
-    cached = CachedBlobStore(s3, cache)
+    cached = CachedBlobStore(s3, cache, stream_over=stream_over)
     for headers in ({"Range": r} if r else {} for r in RANGES):
         cache.drop(key)
         expected = answer(filesystem, artifact, headers, wrapper)

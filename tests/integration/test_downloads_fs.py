@@ -22,8 +22,8 @@ CONTENT = b"wheel bytes " * 100
 class CollectedMeanwhile(FilesystemBlobStore):
     """A store whose blob is removed (by a GC, say) right after it has been found."""
 
-    def local_path(self, sha256: str) -> str | None:
-        path = super().local_path(sha256)
+    def local_path(self, sha256: str, size: int | None = None) -> str | None:
+        path = super().local_path(sha256, size)
         self.delete(sha256)
         return path
 

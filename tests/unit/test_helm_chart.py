@@ -162,7 +162,7 @@ class TestShapes:
         env = env_of(spec["containers"][0])
         assert env["ORCHARD_BLOB_CACHE_DIR"]["value"] == "/cache"
         assert env["ORCHARD_BLOB_CACHE_SIZE"]["value"] == values["blobStore"]["cache"]["size"]
-        assert env["ORCHARD_BLOB_CACHE_MAX_BLOB"]["value"] == "256M"
+        assert env["ORCHARD_BLOB_CACHE_MAX_BLOB"]["value"] == "2G"
         mounts = spec["containers"][0]["volumeMounts"]
         assert {"name": "blob-cache", "mountPath": "/cache"} in mounts
         (volume,) = [v for v in spec["volumes"] if v["name"] == "blob-cache"]
