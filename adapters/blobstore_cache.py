@@ -80,7 +80,7 @@ class CachedBlobStore(BlobStore):
             if path is not None:
                 self._observe("hit")
                 return path
-            return self._inner.local_path(sha256, size)  # open() streams it, filling the cache
+            return None  # a miss: open() streams it from the store, copying it
         try:
             found = self._fetch(sha256)
         except BlobNotFound:
@@ -235,6 +235,7 @@ class _Abandoned(Exception):
 
 _END = object()
 _QUEUED = 8  # chunks (of 1 MiB from S3) between the client's stream and the copy
+STALLED = 300.0  # seconds without a chunk after which a copy is given up
 
 
 class _CopyingReader(BlobReader):
@@ -298,7 +299,10 @@ class _CopyingReader(BlobReader):
 
     def _chunks(self) -> Iterator[bytes]:
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=STALLED)
+            except queue.Empty:  # a reader neither read on nor closed: give the copy up
+                raise _Abandoned from None
             if item is _END:
                 return
             if item is _Abandoned:

@@ -252,6 +252,16 @@ def test_other_threads_missing_a_blob_being_streamed_read_the_store(streamed):
     assert [p.name for p in streamed.copies()] == [key]
 
 
+def test_a_copy_whose_stream_stalls_is_given_up(streamed, monkeypatch):
+    monkeypatch.setattr("adapters.blobstore_cache.STALLED", 0.05)
+    key = put(streamed.inner, CONTENT)
+    reader = streamed.store.open(key)
+    next(iter(reader))  # and then neither read on nor closed
+    streamed.copied()
+    assert streamed.copies() == [] and streamed.outcomes == ["miss"]
+    reader.close()
+
+
 def test_a_range_of_a_large_blob_on_a_miss_is_read_from_the_store(streamed):
     key = put(streamed.inner, CONTENT)
     assert read(streamed.store, key, 100, 199) == CONTENT[100:200]
