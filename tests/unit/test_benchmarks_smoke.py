@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 import zipfile
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 MODULES = [
     "benchmarks.ab",
     "benchmarks.backends",
+    "benchmarks.cpu_budget",
     "benchmarks.dists",
     "benchmarks.load",
     "benchmarks.machine",
@@ -223,3 +225,12 @@ def test_a_small_upload_runs_six_statements():
     )
     assert done.stdout.splitlines()[-1] == "6 statements", done.stdout
     assert "BEGIN IMMEDIATE" in done.stdout
+
+
+def test_the_cpu_bound_is_the_cores_over_the_cpu_each_unit_takes():
+    from benchmarks.cpu_budget import Cpu, bound, tree_cpu
+
+    assert bound(0.010, 2) == 200  # 10 ms of CPU an upload, two cores: 200 uploads/s
+    assert (Cpu(3.0, 1.0) - Cpu(1.0, 0.5)).total == 2.5
+    mine = tree_cpu(os.getpid())
+    assert mine.user > 0 and mine.system >= 0  # this test process has run
