@@ -80,7 +80,12 @@ class CachedBlobStore(BlobStore):
             if path is not None:
                 self._observe("hit")
                 return path
-            return None  # a miss: open() streams it from the store, copying it
+            if self._cache.admits(size):
+                return None  # a miss: open() streams it from the store, copying it
+            inner = self._inner.local_path(sha256, size)  # never cached: the store's own file
+            if inner is not None:
+                self._observe("skip")
+            return inner
         try:
             found = self._fetch(sha256)
         except BlobNotFound:

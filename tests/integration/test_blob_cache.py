@@ -262,6 +262,20 @@ def test_a_copy_whose_stream_stalls_is_given_up(streamed, monkeypatch):
     reader.close()
 
 
+def test_a_large_blob_on_a_filesystem_store_is_copied_and_one_over_the_limit_is_sent_from_it(
+    tmp_path,
+):
+    inner = FilesystemBlobStore(tmp_path / "blobs")
+    cached = Cached(tmp_path / "cache", inner, stream_over=64 * KIB, max_blob_size=512 * KIB)
+    key, big = put(inner, CONTENT), put(inner, CONTENT * 3)
+    assert cached.store.local_path(key, len(CONTENT)) is None  # a miss: open() copies it
+    assert read(cached.store, key) == CONTENT
+    cached.copied()
+    assert cached.store.local_path(key, len(CONTENT)) == cached.cache.path(key)
+    assert cached.store.local_path(big, 3 * len(CONTENT)) == inner.local_path(big)
+    assert cached.outcomes == ["miss", "fill", "hit", "skip"]
+
+
 def test_a_range_of_a_large_blob_on_a_miss_is_read_from_the_store(streamed):
     key = put(streamed.inner, CONTENT)
     assert read(streamed.store, key, 100, 199) == CONTENT[100:200]
