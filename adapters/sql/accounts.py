@@ -92,14 +92,7 @@ class SqlApiKeyRepository(SqlRepository, ApiKeyRepository):
         row = self._execute(_KEY_WITH_OWNER, {"key_hash": key_hash}).first()
         if row is None:
             return None
-        owner = User(
-            id=row.owner_id,
-            username=row.owner_username,
-            password_hash=row.owner_password_hash,
-            is_admin=row.owner_is_admin,
-            created_at=row.owner_created_at,
-        )
-        return rows.api_key(row), owner
+        return rows.api_key(row), rows.user(row, prefix="owner_")
 
     def list_for_user(self, user_id: int) -> list[ApiKey]:
         query = (

@@ -130,13 +130,16 @@ def distribution(row: Any) -> Distribution:
     )
 
 
-def user(row: Any) -> User:
+def user(row: Any, prefix: str = "") -> User:
+    """``prefix``: how the user's columns are labelled when they come joined to another
+    table's (an API key and its owner in one query)."""
+    fields = row._mapping
     return User(
-        id=row.id,
-        username=row.username,
-        password_hash=row.password_hash,
-        is_admin=row.is_admin,
-        created_at=row.created_at,
+        id=fields[prefix + "id"],
+        username=fields[prefix + "username"],
+        password_hash=fields[prefix + "password_hash"],
+        is_admin=fields[prefix + "is_admin"],
+        created_at=fields[prefix + "created_at"],
     )
 
 

@@ -93,6 +93,24 @@ print(json.dumps(found))
 """
 
 
+def _postgres_s3_env(
+    request: pytest.FixtureRequest, data_dir: Path, *, workers: int, max_upload_size: int
+) -> tuple[dict[str, str], str]:
+    """A server's environment on a fresh PostgreSQL database and its own bucket, and the
+    database's URL."""
+    s3 = request.getfixturevalue("s3_server")
+    database_url = fresh_database(request.getfixturevalue("postgres_server_url"))
+    env = server_env(
+        data_dir,
+        database_url=database_url,
+        blob_store="s3",
+        workers=workers,
+        max_upload_size=max_upload_size,
+        extra=s3_env(s3, s3.make_bucket()),
+    )
+    return env, database_url
+
+
 def _census(env: dict[str, str], script: str = MASTER) -> dict[str, int]:
     answer = subprocess.run(
         [sys.executable, "-c", script],
@@ -112,15 +130,7 @@ def _census(env: dict[str, str], script: str = MASTER) -> dict[str, int]:
 def test_the_master_preloads_data_and_creates_no_client_engine_or_connection(
     request: pytest.FixtureRequest, s3_server, tmp_path: Path
 ) -> None:
-    database_url = fresh_database(request.getfixturevalue("postgres_server_url"))
-    env = server_env(
-        tmp_path,
-        database_url=database_url,
-        blob_store="s3",
-        workers=2,
-        max_upload_size=64 * MIB,
-        extra=s3_env(s3_server, s3_server.make_bucket()),
-    )
+    env, _ = _postgres_s3_env(request, tmp_path, workers=2, max_upload_size=64 * MIB)
     found = _census(env)
     assert found.pop("preloaded data files") >= 6  # S3's model, rules, partitions, ...
     assert found == {
@@ -209,15 +219,7 @@ def one_worker(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Liv
     """Orchard on PostgreSQL + S3 with one worker, so every request lands on it."""
     s3 = request.getfixturevalue("s3_server")
     data_dir = tmp_path_factory.mktemp("worker-memory")
-    database_url = fresh_database(request.getfixturevalue("postgres_server_url"))
-    env = server_env(
-        data_dir,
-        database_url=database_url,
-        blob_store="s3",
-        workers=1,
-        max_upload_size=256 * MIB,
-        extra=s3_env(s3, s3.make_bucket()),
-    )
+    env, database_url = _postgres_s3_env(request, data_dir, workers=1, max_upload_size=256 * MIB)
     server = LiveServer("worker-memory", env, data_dir, 1, 256 * MIB, database_url, None, s3=s3)
     server.start()
     try:
