@@ -18,46 +18,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-from dataclasses import dataclass
 
 from benchmarks import dists, scenarios_generic, transfer
 from benchmarks.backends import Moto, Postgres
-from benchmarks.rss import process_tree
+from benchmarks.proc_cpu import own_cpu, tree_cpu
 from benchmarks.servers import Orchard
 from benchmarks.util import WORK
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-@dataclass(frozen=True)
-class Cpu:
-    user: float
-    system: float
-
-    @property
-    def total(self) -> float:
-        return self.user + self.system
-
-    def __sub__(self, other: Cpu) -> Cpu:
-        return Cpu(self.user - other.user, self.system - other.system)
-
-
-def tree_cpu(root: int) -> Cpu:
-    """User and system seconds of ``root`` and its descendants (live ones)."""
-    user = system = 0.0
-    for pid in process_tree(root):
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        user, system = user + int(fields[11]) / _TICK, system + int(fields[12]) / _TICK
-    return Cpu(user, system)
-
-
-def own_cpu() -> Cpu:
-    times = os.times()
-    return Cpu(times.user, times.system)
 
 
 def bound(cpu_seconds_per_unit: float, cores: int) -> float:

@@ -18,7 +18,6 @@ fetching the same objects from moto itself, one at a time.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import os
 import re
@@ -32,15 +31,14 @@ from pathlib import Path
 
 from benchmarks import dists, pypi_data
 from benchmarks.backends import Moto, Postgres
+from benchmarks.proc_cpu import tree_cpu
 from benchmarks.record import alternate
-from benchmarks.rss import process_tree
 from benchmarks.scenarios_pypi import _pip
 from benchmarks.servers import Nginx, Orchard, Server
 from benchmarks.util import WORK, loadavg
 
 PACKAGES = 50
 PAUSE = 0.003
-TICK = os.sysconf("SC_CLK_TCK")
 NGINX = "nginx (static)"
 PLAIN, CACHED = "Orchard S3", "Orchard S3 + cache"
 EMBEDDED = "Orchard SQLite + files"
@@ -58,16 +56,6 @@ def fillers() -> list[Path]:
             dists.wheel(directory, f"filler-{i:04d}", "1.0")
         (directory / ".done").touch()
     return sorted(directory.glob("*.whl"))
-
-
-def cpu_seconds(root: int) -> float:
-    total = 0
-    for pid in process_tree(root):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICK
 
 
 def file_urls(server: Server, names: list[str]) -> list[str]:
@@ -104,10 +92,10 @@ def fetch_all(port: int, paths: list[str]) -> list[float]:
 def probe(server: Server, paths: list[str], moto: Moto) -> dict:
     """Median latency per request, and CPU per request of the server and of moto."""
     fetch_all(server.port, [paths[0]] * 5)  # warm the connection pools
-    server_cpu, moto_cpu = cpu_seconds(server.pid), cpu_seconds(moto.process.pid)
+    server_cpu, moto_cpu = tree_cpu(server.pid).total, tree_cpu(moto.process.pid).total
     times = fetch_all(server.port, paths)
-    server_cpu = cpu_seconds(server.pid) - server_cpu
-    moto_cpu = cpu_seconds(moto.process.pid) - moto_cpu
+    server_cpu = tree_cpu(server.pid).total - server_cpu
+    moto_cpu = tree_cpu(moto.process.pid).total - moto_cpu
     return {
         "latency_ms": statistics.median(times),
         "server_cpu_ms": server_cpu * 1000 / len(paths),
@@ -120,13 +108,13 @@ def direct_gets(moto: Moto, bucket: str) -> Callable[[int], dict]:
     keys = [item["Key"] for item in client.list_objects_v2(Bucket=bucket)["Contents"]]
 
     def once(i: int) -> dict:
-        moto_cpu, times = cpu_seconds(moto.process.pid), []
+        moto_cpu, times = tree_cpu(moto.process.pid).total, []
         for key in keys[:PACKAGES]:
             time.sleep(PAUSE)
             began = time.perf_counter()
             client.get_object(Bucket=bucket, Key=key)["Body"].read()
             times.append((time.perf_counter() - began) * 1000)
-        moto_cpu = cpu_seconds(moto.process.pid) - moto_cpu
+        moto_cpu = tree_cpu(moto.process.pid).total - moto_cpu
         return {
             "latency_ms": statistics.median(times),
             "moto_cpu_ms": moto_cpu * 1000 / len(times),

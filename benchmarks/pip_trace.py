@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import resource
@@ -33,26 +32,14 @@ import time
 from pathlib import Path
 
 from benchmarks import pypi_data
+from benchmarks.proc_cpu import tree_cpu
 from benchmarks.record import alternate
-from benchmarks.rss import process_tree
 from benchmarks.scenarios_pypi import PIP_ENV
 from benchmarks.servers import Devpi, Nginx, Orchard
 from benchmarks.util import VENV_BIN, WORK
 
-TICK = os.sysconf("SC_CLK_TCK")
 KEPT = ("content-type", "content-length", "transfer-encoding", "content-encoding")
 KEPT += ("connection", "cache-control", "etag", "vary", "location", "keep-alive")
-
-
-def tree_cpu(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` and its live children."""
-    total = 0
-    for member in process_tree(pid):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            with open(f"/proc/{member}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / TICK
 
 
 def children_cpu() -> float:
@@ -282,14 +269,14 @@ def timings(servers: dict, runs: dict, rounds: int) -> None:
 
         def contender(server, run=run):
             def once(i: int) -> dict:
-                cpu0, server0 = children_cpu(), tree_cpu(server.pid)
+                cpu0, server0 = children_cpu(), tree_cpu(server.pid).total
                 started = time.perf_counter()
                 run(server.simple_url)
                 seconds = time.perf_counter() - started
                 return {
                     "seconds": seconds,
                     "pip_cpu": children_cpu() - cpu0,
-                    "server_cpu": tree_cpu(server.pid) - server0,
+                    "server_cpu": tree_cpu(server.pid).total - server0,
                 }
 
             return once
@@ -331,7 +318,7 @@ def replay(servers: dict, runs: dict, rounds: int, pause: float) -> None:
         def once(i: int) -> dict:
             conn = http.client.HTTPConnection("127.0.0.1", server.port)
             latencies = []
-            cpu0 = tree_cpu(server.pid)
+            cpu0 = tree_cpu(server.pid).total
             for method, path, headers in requests:
                 started = time.perf_counter()
                 conn.request(method, path, headers=headers)
@@ -339,7 +326,7 @@ def replay(servers: dict, runs: dict, rounds: int, pause: float) -> None:
                 response.read()
                 latencies.append(time.perf_counter() - started)
                 time.sleep(pause)
-            cpu = tree_cpu(server.pid) - cpu0
+            cpu = tree_cpu(server.pid).total - cpu0
             conn.close()
             return {
                 "latency_ms": statistics.median(latencies) * 1e3,
